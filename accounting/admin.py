@@ -1,0 +1,525 @@
+"""Admin for the TMS accounting data. Every list page costs a constant number of queries."""
+
+from django.contrib import admin
+from django.db.models import Count
+from import_export.admin import ImportExportModelAdmin
+
+from . import models, resources
+from .services import trip_carrier_invoice_record
+
+
+class TotalsAdminMixin:
+    """Annotates the document total from its lines in the list query (no per-row query)."""
+
+    @admin.display(description="Total", ordering="total")
+    def total_display(self, obj):
+        return obj.get_total()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_totals()
+
+
+# --- Organisation ---------------------------------------------------------------------------
+
+
+class OfficeInline(admin.TabularInline):
+    model = models.Office
+    extra = 0
+
+
+class FleetInline(admin.TabularInline):
+    model = models.Fleet
+    extra = 0
+
+
+@admin.register(models.Subsidiary)
+class SubsidiaryAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    inlines = [OfficeInline, FleetInline]
+
+
+@admin.register(models.Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["name", "subsidiary"]
+    list_filter = ["subsidiary"]
+    list_select_related = ["subsidiary"]
+    search_fields = ["name"]
+
+
+@admin.register(models.Fleet)
+class FleetAdmin(OfficeAdmin):
+    pass
+
+
+# --- Parties --------------------------------------------------------------------------------
+
+
+class ExternalIdInline(admin.TabularInline):
+    model = models.ExternalAccountingId
+    extra = 1
+    fields = ["subsidiary", "external_id"]
+    verbose_name = "External Accounting ID"
+    verbose_name_plural = (
+        "External Accounting IDs (the Sage Customer ID / Vendor ID, one per subsidiary)"
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subsidiary")
+
+
+class PartyAdmin(ImportExportModelAdmin):
+    search_fields = ["name", "email", "external_ids__external_id"]
+    list_filter = ["is_active"]
+    inlines = [ExternalIdInline]
+
+    @admin.display(description="External Accounting IDs")
+    def external_ids_display(self, obj):
+        return (
+            ", ".join(f"{row.subsidiary.code}: {row.external_id}" for row in obj.external_ids.all())
+            or "—"
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("external_ids__subsidiary")
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(PartyAdmin):
+    resource_classes = [resources.CustomerResource]
+    list_display = ["name", "email", "city", "state", "external_ids_display", "is_active"]
+
+
+@admin.register(models.Carrier)
+class CarrierAdmin(PartyAdmin):
+    resource_classes = [resources.CarrierResource]
+    list_display = ["name", "mc_number", "dot_number", "external_ids_display", "is_active"]
+    search_fields = [*PartyAdmin.search_fields, "mc_number", "dot_number"]
+
+
+@admin.register(models.Driver)
+class DriverAdmin(PartyAdmin):
+    resource_classes = [resources.DriverResource]
+    list_display = [
+        "name",
+        "subsidiary",
+        "driver_type",
+        "contractor_type",
+        "external_ids_display",
+        "is_active",
+    ]
+    list_filter = ["subsidiary", "driver_type", "contractor_type", "is_active"]
+    list_select_related = ["subsidiary"]
+    autocomplete_fields = ["carrier"]
+
+
+@admin.register(models.ExternalAccountingId)
+class ExternalAccountingIdAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.ExternalAccountingIdResource]
+    list_display = ["external_id", "party_display", "namespace", "subsidiary"]
+    list_filter = ["subsidiary", "namespace"]
+    list_select_related = ["subsidiary", "customer", "carrier", "driver"]
+    search_fields = ["external_id", "customer__name", "carrier__name", "driver__name"]
+    autocomplete_fields = ["customer", "carrier", "driver"]
+
+    @admin.display(description="Party")
+    def party_display(self, obj):
+        return obj.party
+
+
+# --- Equipment ------------------------------------------------------------------------------
+
+
+@admin.register(models.Truck)
+class TruckAdmin(admin.ModelAdmin):
+    list_display = ["number", "subsidiary", "fleet"]
+    list_filter = ["subsidiary", "fleet"]
+    list_select_related = ["subsidiary", "fleet"]
+    search_fields = ["number"]
+
+
+@admin.register(models.Trailer)
+class TrailerAdmin(admin.ModelAdmin):
+    list_display = ["number", "subsidiary"]
+    list_filter = ["subsidiary"]
+    list_select_related = ["subsidiary"]
+    search_fields = ["number"]
+
+
+# --- Loads and trips ------------------------------------------------------------------------
+
+
+class LoadChargeInline(admin.TabularInline):
+    model = models.LoadCharge
+    extra = 0
+    fields = ["kind", "item_code", "description", "quantity", "rate", "amount"]
+    readonly_fields = ["amount"]
+
+
+class TripInline(admin.TabularInline):
+    model = models.Trip
+    extra = 0
+    fields = ["number", "carrier", "driver", "status", "carrier_invoice_number"]
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("carrier", "driver")
+
+
+class PaymentInline(admin.TabularInline):
+    model = models.Payment
+    extra = 0
+    fields = ["paid_on", "amount", "method", "check_number", "reference", "note", "source"]
+
+
+class LoadPaymentInline(PaymentInline):
+    fk_name = "load"
+
+
+@admin.register(models.Load)
+class LoadAdmin(TotalsAdminMixin, ImportExportModelAdmin):
+    resource_classes = [resources.LoadChargeResource]
+    list_display = [
+        "number",
+        "customer",
+        "invoice_as_subsidiary",
+        "tender_as_subsidiary",
+        "billing_status",
+        "total_display",
+        "pickup_date",
+        "delivery_date",
+        "created_at",
+    ]
+    list_filter = ["billing_status", "invoice_as_subsidiary", "tender_as_subsidiary", "fleet"]
+    list_select_related = ["customer", "invoice_as_subsidiary", "tender_as_subsidiary"]
+    search_fields = [
+        "number",
+        "reference_number",
+        "po_number",
+        "customer__name",
+        "shipper_name",
+        "consignee_name",
+    ]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["customer", "driver", "truck", "trailer"]
+    raw_id_fields = ["summary_invoice"]
+    inlines = [LoadChargeInline, TripInline, LoadPaymentInline]
+    fieldsets = [
+        (None, {"fields": ["number", "customer", "billing_status", "invoiced_at"]}),
+        (
+            "Subsidiaries",
+            {"fields": ["invoice_as_subsidiary", "tender_as_subsidiary", "office", "fleet"]},
+        ),
+        ("Equipment and people", {"fields": ["driver", "truck", "trailer", "dispatcher"]}),
+        (
+            "Stops and references",
+            {
+                "fields": [
+                    "shipper_name",
+                    "consignee_name",
+                    "pickup_date",
+                    "delivery_date",
+                    "reference_number",
+                    "po_number",
+                    "notes",
+                    "summary_invoice",
+                ]
+            },
+        ),
+    ]
+
+
+class TripChargeInline(LoadChargeInline):
+    model = models.TripCharge
+
+
+class TripPaymentInline(PaymentInline):
+    fk_name = "trip"
+
+
+@admin.register(models.Trip)
+class TripAdmin(TotalsAdminMixin, admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        previous = form.initial.get("carrier_invoice_document")
+        super().save_model(request, obj, form, change)
+        if "carrier_invoice_document" in form.changed_data:
+            trip_carrier_invoice_record(trip=obj, previous_document=str(previous or ""))
+
+    list_display = [
+        "number",
+        "load",
+        "subsidiary",
+        "carrier",
+        "driver",
+        "status",
+        "carrier_invoice_number",
+        "total_display",
+        "created_at",
+    ]
+    list_filter = ["status", "subsidiary"]
+    list_select_related = ["load", "subsidiary", "carrier", "driver"]
+    search_fields = [
+        "number",
+        "load__number",
+        "carrier__name",
+        "driver__name",
+        "carrier_invoice_number",
+    ]
+    autocomplete_fields = ["carrier", "driver"]
+    raw_id_fields = ["load", "carrier_settlement"]
+    inlines = [TripChargeInline, TripPaymentInline]
+
+
+# --- Driver pay -----------------------------------------------------------------------------
+
+
+class PaystubLineInline(admin.TabularInline):
+    model = models.PaystubLine
+    extra = 0
+    fields = ["kind", "item_code", "description", "amount"]
+
+
+class PaystubPaymentInline(PaymentInline):
+    fk_name = "paystub"
+
+
+@admin.register(models.Paystub)
+class PaystubAdmin(TotalsAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "driver",
+        "subsidiary",
+        "period_start",
+        "period_end",
+        "status",
+        "total_display",
+    ]
+    list_filter = ["status", "subsidiary"]
+    list_select_related = ["driver", "subsidiary"]
+    search_fields = ["number", "driver__name"]
+    autocomplete_fields = ["driver"]
+    raw_id_fields = ["driver_settlement"]
+    inlines = [PaystubLineInline, PaystubPaymentInline]
+
+
+@admin.register(models.ECheck)
+class ECheckAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "subsidiary",
+        "reason",
+        "amount",
+        "payee_display",
+        "export_ar",
+        "export_ap",
+        "status",
+        "issued_at",
+    ]
+    list_filter = ["status", "reason", "subsidiary", "export_ar", "export_ap"]
+    list_select_related = ["subsidiary", "payee_driver", "payee_carrier"]
+    search_fields = ["number", "payee_driver__name", "payee_carrier__name"]
+    raw_id_fields = ["load", "trip"]
+    autocomplete_fields = ["payee_driver", "payee_carrier"]
+
+    @admin.display(description="Payee")
+    def payee_display(self, obj):
+        return obj.payee
+
+
+class TransactionAdmin(admin.ModelAdmin):
+    list_filter = ["subsidiary"]
+    list_select_related = ["subsidiary", "driver"]
+    search_fields = ["driver__name"]
+    date_hierarchy = "date"
+    raw_id_fields = ["trip", "paystub"]
+    autocomplete_fields = ["driver", "truck"]
+
+
+@admin.register(models.FuelTransaction)
+class FuelTransactionAdmin(TransactionAdmin):
+    list_display = ["date", "subsidiary", "driver", "location", "gallons", "amount"]
+
+
+@admin.register(models.TollTransaction)
+class TollTransactionAdmin(TransactionAdmin):
+    list_display = ["date", "subsidiary", "driver", "plaza", "amount"]
+
+
+@admin.register(models.EscrowTransaction)
+class EscrowTransactionAdmin(admin.ModelAdmin):
+    list_display = ["date", "subsidiary", "driver", "kind", "amount"]
+    list_filter = ["kind", "subsidiary"]
+    list_select_related = ["subsidiary", "driver"]
+    search_fields = ["driver__name"]
+    raw_id_fields = ["paystub"]
+    autocomplete_fields = ["driver"]
+
+
+# --- Grouped documents ----------------------------------------------------------------------
+
+
+class SummaryLoadInline(admin.TabularInline):
+    model = models.Load
+    fields = ["number", "billing_status", "total_display"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Total")
+    def total_display(self, obj):
+        return obj.get_total()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_totals()
+
+
+@admin.register(models.SummaryInvoice)
+class SummaryInvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer", "subsidiary", "status", "load_count", "issued_at"]
+    list_filter = ["status", "subsidiary"]
+    list_select_related = ["customer", "subsidiary"]
+    search_fields = ["number", "customer__name"]
+    autocomplete_fields = ["customer"]
+    inlines = [SummaryLoadInline]
+
+    @admin.display(description="Loads", ordering="load_count")
+    def load_count(self, obj):
+        return obj.load_count
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(load_count=Count("loads"))
+
+
+class SettlementAdmin(admin.ModelAdmin):
+    """A settlement of one party's documents (`members`: the related name, e.g. "trips")."""
+
+    party = ""
+    members = ""
+    list_filter = ["status", "subsidiary"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.list_display = [
+            "number",
+            self.party,
+            "subsidiary",
+            "period_start",
+            "period_end",
+            "status",
+            "member_count",
+        ]
+        self.list_select_related = [self.party, "subsidiary"]
+        self.search_fields = ["number", f"{self.party}__name"]
+        self.autocomplete_fields = [self.party]
+
+    @admin.display(description="Documents")
+    def member_count(self, obj):
+        return obj.member_count
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count(self.members))
+
+
+@admin.register(models.CarrierSettlement)
+class CarrierSettlementAdmin(SettlementAdmin):
+    party, members = "carrier", "trips"
+
+
+@admin.register(models.DriverSettlement)
+class DriverSettlementAdmin(SettlementAdmin):
+    party, members = "driver", "paystubs"
+
+
+class CarrierStatementLineInline(PaystubLineInline):
+    model = models.CarrierStatementLine
+
+
+@admin.register(models.CarrierStatement)
+class CarrierStatementAdmin(TotalsAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "carrier",
+        "subsidiary",
+        "direction",
+        "statement_date",
+        "total_display",
+    ]
+    list_filter = ["direction", "subsidiary"]
+    list_select_related = ["carrier", "subsidiary"]
+    search_fields = ["number", "carrier__name"]
+    autocomplete_fields = ["carrier"]
+    inlines = [CarrierStatementLineInline]
+
+
+@admin.register(models.Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = [
+        "paid_on",
+        "amount",
+        "method",
+        "check_number",
+        "reference",
+        "document",
+        "source",
+    ]
+    list_filter = ["source", "method"]
+    list_select_related = ["load", "summary_invoice", "trip", "paystub"]
+    search_fields = ["reference", "check_number", "load__number", "trip__number", "paystub__number"]
+    date_hierarchy = "paid_on"
+    raw_id_fields = ["load", "summary_invoice", "trip", "paystub"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the integration writes; people read them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.SyncRecord)
+class SyncRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "reference",
+        "document_type",
+        "sage_object",
+        "record_no",
+        "state",
+        "connection",
+        "synced_at",
+    ]
+    list_filter = ["state", "document_type", "sage_object"]
+    list_select_related = ["connection__subsidiary"]
+    search_fields = ["reference", "record_no", "controlid"]
+
+
+@admin.register(models.ErrorTransaction)
+class ErrorTransactionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "entity_type",
+        "transaction_type",
+        "subsidiary",
+        "message",
+        "status",
+        "reference",
+        "total",
+        "created_at",
+    ]
+    list_filter = ["status", "entity_type", "transaction_type", "subsidiary"]
+    list_select_related = ["subsidiary"]
+    search_fields = ["reference", "message"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,188 @@
+"""Settings, read from the environment in this one place (django-environ).
+
+With nothing set the app runs for development: SQLite in the project folder, DEBUG on, a
+development secret key, the built-in Sage Intacct sandbox. With DEBUG off it refuses to start
+unless SECRET_KEY, ALLOWED_HOSTS and INTACCT_FERNET_KEYS are set.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=True)
+
+# Development-only fallbacks. None of them is used when DEBUG is off.
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+# A fixed Fernet key so a development database stays readable between runs.
+_DEV_FERNET_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1ub3QtZm9yLXByb2Q="
+
+_REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "INTACCT_FERNET_KEYS")
+if not DEBUG:
+    missing = [name for name in _REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(
+            f"DEBUG is off, so these settings must be set in the environment: {', '.join(missing)}."
+            " Set them (see the README's configuration table) or set DEBUG=true for development."
+        )
+
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "import_export",
+    "accounting",
+    "intacct",
+    "intacct.sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Task cluster (django-q2) -------------------------------------------------------------
+# ORM broker by default; Redis when REDIS_URL is set. retry must exceed timeout, or a task
+# still running would be handed to a second worker; catch_up off so a stopped cluster does
+# not replay every missed 12-hour schedule at once.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "ledgerline",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=600),
+    "retry": env.int("Q_RETRY", default=720),
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Task cluster",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured(
+        f"Q_RETRY ({Q_CLUSTER['retry']}) must be larger than Q_TIMEOUT ({Q_CLUSTER['timeout']})."
+    )
+
+# --- Sage Intacct ---------------------------------------------------------------------------
+INTACCT_SANDBOX = env.bool("INTACCT_SANDBOX", default=DEBUG)
+SAGE_GATEWAY_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
+# With the sandbox on, the app (web server, commands, task cluster) talks to its own sandbox.
+INTACCT_ENDPOINT_URL = env.str(
+    "INTACCT_ENDPOINT_URL",
+    default=(
+        f"http://127.0.0.1:{env.int('PORT', default=8000)}/intacct-sandbox/xmlgw.phtml"
+        if INTACCT_SANDBOX
+        else SAGE_GATEWAY_URL
+    ),
+)
+# The sender (Web Services) credentials are the application's own; the sandbox's demo sender
+# is the development default.
+INTACCT_SENDER_ID = env.str("INTACCT_SENDER_ID", default="LedgerlineDemo" if DEBUG else "")
+INTACCT_SENDER_PASSWORD = env.str(
+    "INTACCT_SENDER_PASSWORD", default="demo-sender-password" if DEBUG else ""
+)
+# Comma-separated Fernet keys, newest first (MultiFernet): add a key in front to rotate.
+INTACCT_FERNET_KEYS = env.list("INTACCT_FERNET_KEYS", default=[_DEV_FERNET_KEY])
+INTACCT_TIMEOUT = env.float("INTACCT_TIMEOUT", default=60.0)
+INTACCT_MAX_RETRIES = env.int("INTACCT_MAX_RETRIES", default=4)
+INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
+INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)
+
+# --- Logging ------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": env.str("DJANGO_LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
+        "django.db.backends": {"level": env.str("DB_LOG_LEVEL", default="INFO")},
+        "intacct": {"level": env.str("INTACCT_LOG_LEVEL", default=LOG_LEVEL)},
+        "accounting": {"level": LOG_LEVEL},
+    },
+}
