@@ -1,0 +1,44 @@
+"""Sage Intacct XML Web Services client (API v3.0). Plain Python, no Django.
+
+    from intacct.client import IntacctClient, Credentials, SenderCredentials, functions as fn
+
+    client = IntacctClient(endpoint_url=url, sender=SenderCredentials(sid, spw),
+                           credentials=Credentials(company, user, password, location_id="E100"))
+    results = client.execute([fn.create("APBILL", {...}, controlid="bill-TR-1-v1"), ...])
+    for customer in client.iter_query("CUSTOMER", ["CUSTOMERID", "NAME"]): ...
+
+Errors are typed (see `errors`): AuthenticationError and its kinds, PermissionDeniedError,
+BusinessError, DuplicateControlIdError, TransientError (NetworkError, ServerError,
+RateLimitError), OutcomeUnknownError, ResponseFormatError.
+"""
+
+from . import errors, functions
+from .client import (
+    AuditRecord,
+    Credentials,
+    FieldDefinition,
+    IntacctClient,
+    ObjectDefinition,
+    Result,
+    SenderCredentials,
+    Session,
+)
+from .functions import InvoiceLine, Q
+from .wire import to_date, to_decimal
+
+__all__ = [
+    "AuditRecord",
+    "Credentials",
+    "FieldDefinition",
+    "IntacctClient",
+    "InvoiceLine",
+    "ObjectDefinition",
+    "Q",
+    "Result",
+    "SenderCredentials",
+    "Session",
+    "errors",
+    "functions",
+    "to_date",
+    "to_decimal",
+]

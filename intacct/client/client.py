@@ -1,0 +1,703 @@
+"""The Sage Intacct XML Web Services client (API v3.0). Plain Python: no Django.
+
+One HTTP seam (`_post`) sets the timeout, caps the response size and maps transport errors.
+`execute` batches functions into one request, opens and reuses an API session, retries what is
+transient with bounded exponential backoff and jitter, and matches results back by controlid.
+"""
+
+import logging
+import random
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import requests
+
+from . import functions as fn
+from .errors import (
+    DUPLICATE_CONTROL_ID,
+    TRANSACTION_ROLLED_BACK,
+    ErrorDetail,
+    IntacctError,
+    NetworkError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    SessionExpiredError,
+    SignInError,
+    TransientError,
+    classify_control_errors,
+    classify_function_errors,
+)
+from .redaction import redact_xml
+from .wire import as_list, element, parse, text_of, to_bytes
+
+logger = logging.getLogger("intacct.client")
+
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+CONTENT_TYPE = "application/xml"
+
+
+@dataclass(frozen=True)
+class SenderCredentials:
+    sender_id: str
+    sender_password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A Sage company's Web Services user. `location_id`: an entity ID, '' for the top level,
+    None to stay at the level the user signs in to."""
+
+    company_id: str
+    user_id: str
+    password: str = field(repr=False)
+    location_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str = field(repr=False)
+    endpoint_url: str
+    location_id: str | None
+
+
+@dataclass
+class Result:
+    """One function's outcome. `already_applied`: a resend found the controlid already done."""
+
+    controlid: str
+    function: str
+    status: str
+    data: list[dict] = field(default_factory=list)
+    key: str | None = None
+    listtype: str | None = None
+    count: int | None = None
+    totalcount: int | None = None
+    numremaining: int | None = None
+    offset: int | None = None
+    result_id: str | None = None
+    errors: list[ErrorDetail] = field(default_factory=list)
+    already_applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def error(self) -> IntacctError:
+        """The typed exception for this result (only meaningful when not ok)."""
+        if self.status == "aborted" and not self.errors:
+            return classify_function_errors(
+                [
+                    ErrorDetail(
+                        TRANSACTION_ROLLED_BACK,
+                        "Transaction rolled back",
+                        "Another function in the same transaction failed.",
+                    )
+                ]
+            )
+        return classify_function_errors(self.errors)
+
+    def raise_for_status(self) -> "Result":
+        if not self.ok:
+            raise self.error()
+        return self
+
+    @property
+    def record_no(self) -> str | None:
+        """The created record's RECORDNO (generic create) or key (legacy create)."""
+        if self.key:
+            return self.key
+        for record in self.data:
+            if record.get("RECORDNO"):
+                return record["RECORDNO"]
+        return None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What the audit hook receives for every HTTP call. Bodies are already redacted."""
+
+    request_controlid: str
+    functions: tuple[tuple[str, str], ...]  # (function name, controlid)
+    url: str
+    attempt: int
+    http_status: int | None
+    duration_ms: float
+    outcome: str
+    request_xml: str
+    response_xml: str
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    name: str
+    label: str
+    datatype: str
+    required: bool
+    read_only: bool
+    max_length: int | None
+    is_custom: bool
+
+
+@dataclass(frozen=True)
+class ObjectDefinition:
+    name: str
+    fields: tuple[FieldDefinition, ...]
+
+    def field(self, name: str) -> FieldDefinition | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def custom_fields(self) -> tuple[FieldDefinition, ...]:
+        return tuple(f for f in self.fields if f.is_custom)
+
+
+class IntacctClient:
+    """A client for one Sage company's Web Services user, through one sender.
+
+    Args mirror settings: endpoint_url (Sage's gateway or the sandbox), sender, credentials,
+    timeout (seconds per HTTP call), max_retries (extra attempts for transient failures),
+    backoff_base/backoff_max (seconds), max_response_bytes, audit (called with an AuditRecord
+    after every HTTP call), http (a requests.Session), sleep and rng (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str,
+        sender: SenderCredentials,
+        credentials: Credentials,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        max_retry_after: float = 300.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        audit: Callable[[AuditRecord], None] | None = None,
+        http: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ):
+        self.endpoint_url = endpoint_url
+        self.sender = sender
+        self.credentials = credentials
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self.max_response_bytes = max_response_bytes
+        self.audit = audit
+        self.http = http or requests.Session()
+        self.sleep = sleep
+        self.rng = rng
+        self.session: Session | None = None
+        self.requests_sent = 0  # HTTP calls made, retries included (benchmarks read it)
+
+    def __repr__(self):
+        return (
+            f"IntacctClient(company={self.credentials.company_id!r}, "
+            f"user={self.credentials.user_id!r}, endpoint={self.endpoint_url!r})"
+        )
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def open_session(self) -> Session:
+        """Sign in with the user's credentials and open an API session at the configured level.
+
+        getAPISession goes alone in its request. Raises SignInError, SenderNotAuthorizedError,
+        WebServicesNotSubscribedError, or a transient error.
+        """
+        function = fn.get_api_session(location_id=self.credentials.location_id)
+        (result,) = self._send(
+            [function],
+            auth=self._login_element(),
+            url=self.endpoint_url,
+            transaction=False,
+            unique=False,
+        )
+        result.raise_for_status()
+        api = result.data[0] if result.data else {}
+        session_id = api.get("sessionid")
+        if not session_id:
+            raise ResponseFormatError("Sage Intacct opened no session (no sessionid returned).")
+        self.session = Session(
+            session_id=session_id,
+            endpoint_url=api.get("endpoint") or self.endpoint_url,
+            location_id=api.get("locationid", self.credentials.location_id),
+        )
+        return self.session
+
+    def _login_element(self) -> ET.Element:
+        creds = self.credentials
+        return element(
+            "authentication",
+            element(
+                "login",
+                {
+                    "userid": creds.user_id,
+                    "companyid": creds.company_id,
+                    "password": creds.password,
+                },
+            ),
+        )
+
+    # --- executing functions ----------------------------------------------------------------
+
+    def execute(
+        self,
+        functions: Sequence[fn.Function],
+        *,
+        transaction: bool = False,
+        unique: bool | None = None,
+    ) -> list[Result]:
+        """Send `functions` in one request and return their results in the same order.
+
+        Each function succeeds or fails on its own unless `transaction` (all or nothing).
+        `unique` (default: True when any function writes) sends uniqueid=true, so Sage
+        refuses to apply a controlid twice; that makes a resend after a timeout safe. A function
+        whose resend met "duplicate control ID" comes back ok with `already_applied=True`.
+        Raises AuthenticationError, TransientError once retries are spent, OutcomeUnknownError
+        when writes may have been applied without uniqueid protection, ResponseFormatError.
+        """
+        if not functions:
+            return []
+        ids = [f.controlid for f in functions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("Function controlids must be unique within one request.")
+        unique = any(f.is_write for f in functions) if unique is None else unique
+        session = self.session or self.open_session()
+        try:
+            return self._send(
+                functions,
+                auth=self._session_element(session),
+                url=session.endpoint_url,
+                transaction=transaction,
+                unique=unique,
+            )
+        except SessionExpiredError:
+            # The session lapsed: sign in again once and resend. Nothing was applied, since
+            # Sage refused the request before running any function.
+            self.session = None
+            session = self.open_session()
+            return self._send(
+                functions,
+                auth=self._session_element(session),
+                url=session.endpoint_url,
+                transaction=transaction,
+                unique=unique,
+            )
+
+    def call(self, function: fn.Function) -> Result:
+        """Send one function; raise its typed error when it fails."""
+        return self.execute([function])[0].raise_for_status()
+
+    @staticmethod
+    def _session_element(session: Session) -> ET.Element:
+        return element("authentication", element("sessionid", session.session_id))
+
+    def _send(self, functions, *, auth, url, transaction, unique) -> list[Result]:
+        request_controlid = f"req-{uuid.uuid4()}"
+        body = self.build_request(
+            functions,
+            auth=auth,
+            request_controlid=request_controlid,
+            transaction=transaction,
+            unique=unique,
+        )
+        writes = any(f.is_write for f in functions)
+        resent = False  # a write went out at least once without an answer
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                status, response_body = self._post(url, body, functions, request_controlid, attempt)
+                results = self._parse_response(
+                    status,
+                    response_body,
+                    functions,
+                    using_session=auth.find("sessionid") is not None,
+                )
+            except (OutcomeUnknownError, ServerError) as exc:
+                # Sent but unanswered (timeout, 524) or failed mid-way (5xx): writes may have
+                # been applied. Resending is safe only under uniqueid protection.
+                possibly_applied = writes
+                if possibly_applied and (not unique or attempt > self.max_retries):
+                    if isinstance(exc, OutcomeUnknownError):
+                        raise
+                    raise OutcomeUnknownError(http_status=exc.http_status) from exc
+                if attempt > self.max_retries:
+                    raise
+                resent = resent or possibly_applied
+                self.sleep(self._delay(attempt, exc))
+            except TransientError as exc:  # not sent (network) or refused (429): resend
+                if attempt > self.max_retries:
+                    raise
+                self.sleep(self._delay(attempt, exc))
+            else:
+                if resent:
+                    _mark_already_applied(functions, results)
+                return results
+
+    def _delay(self, attempt: int, exc: Exception | None) -> float:
+        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_retry_after)
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return ceiling * (0.5 + self.rng() / 2)  # jitter in [ceiling/2, ceiling]
+
+    # --- building ---------------------------------------------------------------------------
+
+    def build_request(
+        self,
+        functions: Sequence[fn.Function],
+        *,
+        auth: ET.Element,
+        request_controlid: str,
+        transaction: bool = False,
+        unique: bool = False,
+    ) -> bytes:
+        """The request XML, in the schema's element order."""
+        control = element(
+            "control",
+            {
+                "senderid": self.sender.sender_id,
+                "password": self.sender.sender_password,
+                "controlid": request_controlid,
+                "uniqueid": unique,
+                "dtdversion": "3.0",
+                "includewhitespace": False,
+            },
+        )
+        content = element(
+            "content", [element("function", f.body, controlid=f.controlid) for f in functions]
+        )
+        operation = element("operation", [auth, content], transaction=transaction)
+        return to_bytes(element("request", [control, operation]))
+
+    # --- the HTTP seam ----------------------------------------------------------------------
+
+    def _post(self, url, body: bytes, functions, request_controlid, attempt) -> tuple[int, bytes]:
+        """POST one request. Returns (status, body) for any answer Sage gave in XML.
+
+        Raises NetworkError (not sent, or a read failure on a read-only request),
+        OutcomeUnknownError (sent, no answer: timeout or 524), ServerError (5xx), RateLimitError.
+        """
+        writes = any(f.is_write for f in functions)
+        started = time.monotonic()
+        status, response_body, outcome = None, b"", "success"
+        self.requests_sent += 1
+        try:
+            response = self.http.post(
+                url,
+                data=body,
+                timeout=self.timeout,
+                stream=True,
+                headers={"Content-Type": CONTENT_TYPE},
+            )
+            status = response.status_code
+            response_body = self._read_capped(response)
+            error = self._http_error(response, response_body, writes)
+            if error is not None:
+                outcome = f"{error.__class__.__name__}: {error}"
+                raise error
+            return status, response_body
+        except requests.ConnectTimeout as exc:
+            outcome = "connect timeout"
+            raise NetworkError(
+                f"Sage Intacct could not be reached (connect timeout: {exc.__class__.__name__})."
+            ) from None
+        except requests.Timeout:
+            outcome = "timeout"
+            if writes:
+                raise OutcomeUnknownError() from None
+            raise NetworkError(
+                f"Sage Intacct did not answer within {self.timeout:g} seconds."
+            ) from None
+        except requests.ConnectionError as exc:
+            outcome = "connection error"
+            if writes and _maybe_sent(exc):
+                raise OutcomeUnknownError() from None
+            raise NetworkError(
+                f"Sage Intacct could not be reached ({exc.__class__.__name__})."
+            ) from None
+        finally:
+            if self.audit or logger.isEnabledFor(logging.DEBUG):
+                record = AuditRecord(
+                    request_controlid=request_controlid,
+                    functions=tuple((f.name, f.controlid) for f in functions),
+                    url=url,
+                    attempt=attempt,
+                    http_status=status,
+                    duration_ms=round((time.monotonic() - started) * 1000, 1),
+                    outcome=outcome,
+                    request_xml=redact_xml(body.decode("utf-8", "replace")),
+                    response_xml=redact_xml(response_body.decode("utf-8", "replace")),
+                )
+                logger.debug(
+                    "Sage call %s attempt %s: HTTP %s %s (%s ms)",
+                    record.functions,
+                    attempt,
+                    status,
+                    outcome,
+                    record.duration_ms,
+                )
+                if self.audit:
+                    self.audit(record)
+
+    def _read_capped(self, response: requests.Response) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                response.close()
+                raise ResponseFormatError(
+                    f"Sage Intacct's answer (HTTP {response.status_code}) is larger than "
+                    f"{self.max_response_bytes} bytes; it was not read. Ask for smaller pages.",
+                    http_status=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _http_error(self, response, body: bytes, writes: bool) -> IntacctError | None:
+        status = response.status_code
+        if status == 524:
+            # The CDN gave up waiting; Sage may still have applied the request.
+            if writes:
+                return OutcomeUnknownError(http_status=status)
+            return ServerError(
+                "Sage Intacct took too long to answer (HTTP 524).", http_status=status
+            )
+        if status == 429:
+            return RateLimitError(
+                f"Sage Intacct is rate limiting this company (HTTP 429, {_gateway_text(body)}).",
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+                http_status=status,
+            )
+        if status >= 500:
+            return ServerError(
+                f"Sage Intacct answered with a server error (HTTP {status}).", http_status=status
+            )
+        return None
+
+    # --- parsing ----------------------------------------------------------------------------
+
+    def _parse_response(
+        self, status: int, body: bytes, functions, *, using_session: bool
+    ) -> list[Result]:
+        doc = parse(body, http_status=status)
+        response = doc.get("response")
+        if not isinstance(response, dict):
+            raise ResponseFormatError(
+                f"Sage Intacct's answer (HTTP {status}) has no <response> element.",
+                http_status=status,
+            )
+        control = response.get("control") or {}
+        if text_of(control.get("status")) == "failure":
+            raise classify_control_errors(_errors(response.get("errormessage")), status)
+        if status >= 400:
+            raise IntacctError(
+                f"Sage Intacct answered HTTP {status}.",
+                http_status=status,
+                errors=_errors(response.get("errormessage")),
+            )
+        operation = response.get("operation")
+        if not isinstance(operation, dict):
+            raise ResponseFormatError(
+                f"Sage Intacct's answer (HTTP {status}) has no <operation> element.",
+                http_status=status,
+            )
+        authentication = operation.get("authentication") or {}
+        if text_of(authentication.get("status")) != "success":
+            errors = _errors(operation.get("errormessage"))
+            if using_session:
+                raise SessionExpiredError(errors=errors, http_status=status)
+            raise SignInError(
+                SignInError.default_message if not errors else None,
+                errors=errors,
+                http_status=status,
+            )
+        by_controlid = {}
+        for raw in as_list(operation.get("result")):
+            result = _result(raw)
+            by_controlid[result.controlid] = result
+        results = []
+        for function in functions:
+            result = by_controlid.get(function.controlid)
+            if result is None:
+                raise ResponseFormatError(
+                    f"Sage Intacct's answer (HTTP {status}) has no result for function "
+                    f"{function.name} (controlid {function.controlid}).",
+                    http_status=status,
+                )
+            results.append(result)
+        return results
+
+    # --- conveniences -----------------------------------------------------------------------
+
+    def iter_query(
+        self,
+        object: str,
+        fields: Sequence[str],
+        *,
+        filter=None,
+        orderby=(),
+        page_size: int = fn.MAX_QUERY_PAGE,
+        **options,
+    ) -> Iterator[dict]:
+        """Every record a `query` matches, page after page (offset paging)."""
+        offset = 0
+        while True:
+            result = self.call(
+                fn.query(
+                    object,
+                    fields,
+                    filter=filter,
+                    orderby=orderby,
+                    page_size=page_size,
+                    offset=offset,
+                    **options,
+                )
+            )
+            yield from result.data
+            offset += len(result.data)
+            if not result.data or not result.numremaining:
+                return
+
+    def iter_read_by_query(
+        self,
+        object: str,
+        query: str = "",
+        *,
+        fields="*",
+        page_size: int = fn.MAX_READ_BY_QUERY_PAGE,
+    ) -> Iterator[dict]:
+        """Every record a readByQuery matches, following readMore until nothing remains."""
+        result = self.call(fn.read_by_query(object, query, fields=fields, page_size=page_size))
+        yield from result.data
+        while result.numremaining and result.result_id:
+            result = self.call(fn.read_more(result.result_id))
+            yield from result.data
+
+    def read(self, object: str, keys: Sequence, *, fields="*") -> list[dict]:
+        records = []
+        for start in range(0, len(keys), fn.MAX_READ_KEYS):
+            records += self.call(
+                fn.read(object, keys[start : start + fn.MAX_READ_KEYS], fields=fields)
+            ).data
+        return records
+
+    def read_by_name(self, object: str, names: Sequence[str], *, fields="*") -> list[dict]:
+        return self.call(fn.read_by_name(object, names, fields=fields)).data
+
+    def lookup(self, object: str) -> dict:
+        result = self.call(fn.lookup(object))
+        return result.data[0] if result.data else {}
+
+    def inspect(self, object: str) -> ObjectDefinition:
+        """Field definitions (required flags, max lengths, custom flags) of a Sage object."""
+        result = self.call(fn.inspect(object))
+        return parse_inspect(object, result.data)
+
+
+def parse_inspect(object: str, data: list[dict]) -> ObjectDefinition:
+    type_node = data[0] if data else {}
+    fields = []
+    for raw in as_list((type_node.get("Fields") or {}).get("Field")):
+        max_length = text_of(raw.get("maxLength"))
+        fields.append(
+            FieldDefinition(
+                name=text_of(raw.get("Name")),
+                label=text_of(raw.get("DisplayLabel")) or text_of(raw.get("Name")),
+                datatype=text_of(raw.get("externalDataName")) or text_of(raw.get("dataName")),
+                required=text_of(raw.get("isRequired")).lower() == "true",
+                read_only=text_of(raw.get("isReadOnly")).lower() == "true",
+                max_length=int(max_length) if max_length.isdigit() else None,
+                is_custom=text_of(raw.get("isCustom")).lower() == "true",
+            )
+        )
+    return ObjectDefinition(name=type_node.get("@Name", object), fields=tuple(fields))
+
+
+def _errors(errormessage) -> list[ErrorDetail]:
+    if not isinstance(errormessage, dict):
+        return []
+    return [
+        ErrorDetail(
+            errorno=text_of(raw.get("errorno")),
+            description=text_of(raw.get("description")),
+            description2=text_of(raw.get("description2")),
+            correction=text_of(raw.get("correction")),
+        )
+        for raw in as_list(errormessage.get("error"))
+        if isinstance(raw, dict)
+    ]
+
+
+def _int(value) -> int | None:
+    text = text_of(value) if not isinstance(value, str) else value
+    return int(text) if text and text.lstrip("-").isdigit() else None
+
+
+def _result(raw: dict) -> Result:
+    data = raw.get("data")
+    records, attrs = [], {}
+    if isinstance(data, dict):
+        attrs = {k[1:]: v for k, v in data.items() if k.startswith("@")}
+        for tag, value in data.items():
+            if tag.startswith("@") or tag == "#text":
+                continue
+            records += [r if isinstance(r, dict) else {"#text": r} for r in as_list(value)]
+    return Result(
+        controlid=text_of(raw.get("controlid")),
+        function=text_of(raw.get("function")),
+        status=text_of(raw.get("status")),
+        data=records,
+        key=text_of(raw.get("key")) or None,
+        listtype=attrs.get("listtype"),
+        count=_int(attrs.get("count")),
+        totalcount=_int(attrs.get("totalcount")),
+        numremaining=_int(attrs.get("numremaining")),
+        offset=_int(attrs.get("offset")),
+        result_id=attrs.get("resultId") or None,
+        errors=_errors(raw.get("errormessage")),
+    )
+
+
+def _mark_already_applied(functions, results) -> None:
+    """After a resend, "duplicate control ID" means the first send was applied: not a failure."""
+    for function, result in zip(functions, results, strict=True):
+        if (
+            function.is_write
+            and not result.ok
+            and any(e.errorno == DUPLICATE_CONTROL_ID for e in result.errors)
+        ):
+            result.status, result.already_applied = "success", True
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _gateway_text(body: bytes) -> str:
+    try:
+        doc = parse(body)
+    except ResponseFormatError:
+        return "no details"
+    errors = _errors((doc.get("response") or {}).get("errormessage"))
+    return " ".join(f"{e.errorno} {e.description}".strip() for e in errors) or "no details"
+
+
+def _maybe_sent(exc: requests.ConnectionError) -> bool:
+    """A connection dropped after the request went out (vs. refused before sending)."""
+    text = repr(exc).lower()
+    return not any(
+        word in text
+        for word in ("refused", "name or service", "nodename", "failed to establish", "no route")
+    )

@@ -1,0 +1,76 @@
+"""Sage-shaped errors the sandbox answers with. Texts are Sage's where known (see the reference)."""
+
+import secrets
+
+
+def support_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class SageFault(Exception):
+    """A Sage error: function-level unless raised while checking control or authentication."""
+
+    def __init__(
+        self,
+        errorno: str,
+        description: str,
+        description2: str = "",
+        correction: str = "",
+        *,
+        support: bool = True,
+    ):
+        self.errorno = errorno
+        self.description = description
+        self.description2 = (
+            f"{description2} [Support ID: {support_id()}]"
+            if support and description2
+            else description2
+        )
+        self.correction = correction
+        super().__init__(f"{errorno} {description} {description2}")
+
+
+SIGN_IN = "XL03000006"
+PARSE = "XL03000003"
+ROLLED_BACK = "XL03000009"
+DUPLICATE_CONTROL = "XL03000010"
+PERMISSION = "DL02000001"
+BUSINESS = "BL01001973"
+DUPLICATE_ID = "BL34000061"
+RATE_LIMIT = "GW-0010"
+
+SIGN_IN_INCORRECT = "Sign-in information is incorrect"
+INVALID_SESSION = "Invalid session. Please log in again."
+INVALID_SENDER = "Invalid sender ID or sender password"
+SENDER_NOT_AUTHORIZED = "Invalid Web Services Authorization"
+SENDER_NOT_AUTHORIZED_2 = (
+    "The sender ID '{sender}' is not authorized to make Web Services "
+    "requests to company '{company}'."
+)
+SENDER_NOT_AUTHORIZED_FIX = (
+    "Contact the company administrator to grant Web Services authorization to this sender ID."
+)
+NOT_SUBSCRIBED = "Web Services is not subscribed"
+NOT_SUBSCRIBED_2 = "Company '{company}' does not have the Web Services subscription."
+NOT_SUBSCRIBED_FIX = "Subscribe to Web Services under Company > Subscriptions."
+ROLLED_BACK_TEXT = "The entire transaction in this operation has been rolled back due to an error."
+NO_PERMISSION_2 = "You do not have permission for API operation {op} on objects of type {object}"
+DUPLICATE_CONTROL_TEXT = "Duplicate control ID"
+DUPLICATE_CONTROL_2 = (
+    "A request with function control ID '{controlid}' was already processed successfully."
+)
+DUPLICATE_CONTROL_FIX = "Use a new control ID, or look up the record that was created."
+TERM_INVALID = "Term entered is not valid"
+TERM_INVALID_2 = "The term name '{term}' is invalid"
+PAYMENTS_APPLIED = "Payments must be removed before the invoice can be reversed."
+BILL_NOT_EDITABLE = "The bill cannot be changed in its current state"
+BILL_NOT_EDITABLE_2 = (
+    "Bill {recordno} is {state}. Reverse it in Sage (a reversal entry is "
+    "created) and create a new bill."
+)
+
+
+def fault(
+    description: str, description2: str = "", correction: str = "", errorno: str = BUSINESS
+) -> SageFault:
+    return SageFault(errorno, description, description2, correction)

@@ -1,0 +1,16 @@
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .gateway import handle
+
+
+@csrf_exempt  # a machine-to-machine XML gateway, authenticated by sender and user credentials
+@require_POST
+def gateway(request):
+    """The sandbox's XML gateway: same URL shape and protocol as Sage's xmlgw.phtml."""
+    answer = handle(request.body, endpoint_url=request.build_absolute_uri(request.path))
+    response = HttpResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
