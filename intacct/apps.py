@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class IntacctConfig(AppConfig):
+    name = "intacct"
+    verbose_name = "Sage Intacct"
+
+    def ready(self):
+        from accounting.signals import carrier_invoice_uploaded
+
+        from .tasks import carrier_invoice_uploaded_receiver
+
+        carrier_invoice_uploaded.connect(
+            carrier_invoice_uploaded_receiver, dispatch_uid="intacct-send-on-upload"
+        )

@@ -1,0 +1,25 @@
+"""Re-encrypt every stored Sage password under the newest INTACCT_FERNET_KEYS key."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from intacct import crypto
+from intacct.models import Connection
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt stored Sage passwords under the first (newest) key of INTACCT_FERNET_KEYS."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        count = 0
+        for connection in Connection.objects.select_for_update().exclude(password_encrypted=""):
+            try:
+                rotated = crypto.rotate(connection.password_encrypted)
+            except crypto.CredentialDecryptError as error:
+                raise CommandError(
+                    f"{connection.subsidiary}: {error} Nothing was changed."
+                ) from None
+            Connection.objects.filter(pk=connection.pk).update(password_encrypted=rotated)
+            count += 1
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} stored password(s)."))
