@@ -838,11 +838,29 @@ class Payment(models.Model):
     reference = models.CharField(max_length=80, blank=True)
     note = models.TextField(blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    # Set on payments imported from Sage: the payment detail line they came from.
+    connection = models.ForeignKey(
+        "intacct.Connection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="imported_payments",
+    )
+    sage_payment_id = models.CharField("Sage payment RECORDNO", max_length=30, blank=True)
+    sage_detail_id = models.CharField("Sage payment detail RECORDNO", max_length=30, blank=True)
+    voided_in_sage_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an import found this payment voided in Sage."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "sage_detail_id"],
+                condition=~Q(sage_detail_id=""),
+                name="one_payment_per_sage_detail",
+            ),
             models.CheckConstraint(
                 name="payment_exactly_one_document",
                 condition=(
