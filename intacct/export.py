@@ -642,63 +642,91 @@ def _export(*, kind, connection, enabled, docs, build, batch_size, client) -> Ex
     return summary
 
 
-def _export_kind(kind, master, eligible, build, *, connection, batch_size, limit, client, ids=None):
-    settings_model, toggle = master
-    settings = settings_model.objects.filter(connection=connection).first()
-    docs = eligible(connection=connection)
-    if ids is not None:
-        docs = docs.filter(pk__in=ids)
-    return _export(
-        kind=kind,
-        connection=connection,
-        enabled=bool(getattr(settings, toggle, False)),
-        docs=docs[:limit] if limit else docs,
-        build=build,
-        batch_size=batch_size,
-        client=client,
-    )
+@dataclass(frozen=True)
+class Exporter:
+    """How one kind of document exports: its master toggle, which documents are ready, and
+    the function that builds each one's Sage function."""
+
+    kind: Kind
+    master: tuple  # (settings model, toggle field)
+    eligible: object  # (connection=) -> QuerySet
+    build: object  # (data, doc, controlid, term=None) -> Function
 
 
-def loads_export(
-    *, connection: m.Connection, batch_size: int = 50, limit: int | None = None, client=None
-) -> ExportSummary:
-    """AR invoices for the connection's ready loads."""
-    return _export_kind(
+EXPORTERS: dict[str, Exporter] = {
+    "load": Exporter(
         LOAD_INVOICE,
         (m.ARSettings, "export_ar_invoices"),
         loads_eligible,
         lambda data, doc, controlid, term=None: load_invoice_function(
             data=data, load=doc, controlid=controlid, term=term
         ),
-        connection=connection,
-        batch_size=batch_size,
-        limit=limit,
-        client=client,
-    )
-
-
-def trips_export(
-    *,
-    connection: m.Connection,
-    batch_size: int = 50,
-    limit: int | None = None,
-    client=None,
-    ids: list[int] | None = None,
-) -> ExportSummary:
-    """AP bills for the connection's trips whose carrier invoice is in (or that are approved)."""
-    return _export_kind(
+    ),
+    "trip": Exporter(
         TRIP_BILL,
         (m.APSettings, "export_ap_bills"),
         trips_eligible,
         lambda data, doc, controlid, term=None: trip_bill_function(
             data=data, trip=doc, controlid=controlid, term=term
         ),
+    ),
+}
+
+
+def documents_export(
+    *,
+    connection: m.Connection,
+    document_type: str,
+    batch_size: int = 50,
+    limit: int | None = None,
+    client=None,
+    ids: list[int] | None = None,
+) -> ExportSummary:
+    """Export the connection's ready documents of one type (only `ids` when given)."""
+    exporter = EXPORTERS[document_type]
+    settings_model, toggle = exporter.master
+    settings = settings_model.objects.filter(connection=connection).first()
+    docs = exporter.eligible(connection=connection)
+    if ids is not None:
+        docs = docs.filter(pk__in=ids)
+    return _export(
+        kind=exporter.kind,
         connection=connection,
+        enabled=bool(getattr(settings, toggle, False)),
+        docs=docs[:limit] if limit else docs,
+        build=exporter.build,
         batch_size=batch_size,
-        limit=limit,
         client=client,
-        ids=ids,
     )
+
+
+def documents_validate(
+    *, connection: m.Connection, document_type: str, ids: list[int], client=None
+) -> dict[int, str]:
+    """Resolve each ready document without sending anything: document id → the message that
+    still stops it ("" when it would export). Documents that are not ready to export (already
+    synced, not invoiced, ...) are left out. Raises IntacctError when Sage cannot be read."""
+    exporter = EXPORTERS[document_type]
+    data = run_data(connection, client or client_for(connection), dry_run=True)
+    problems = {}
+    for doc in exporter.eligible(connection=connection).filter(pk__in=ids):
+        try:
+            exporter.build(data, doc, f"{exporter.kind.prefix}-{doc.pk}-check")
+        except ExportError as error:
+            problems[doc.pk] = str(error)
+        else:
+            problems[doc.pk] = ""
+    return problems
+
+
+def loads_export(*, connection: m.Connection, **options) -> ExportSummary:
+    """AR invoices for the connection's ready loads (options as `documents_export`)."""
+    return documents_export(connection=connection, document_type="load", **options)
+
+
+def trips_export(*, connection: m.Connection, **options) -> ExportSummary:
+    """AP bills for the connection's trips whose carrier invoice is in (or that are approved)."""
+    return documents_export(connection=connection, document_type="trip", **options)
 
 
 def _export_batch(run: Run, docs) -> None:
