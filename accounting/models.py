@@ -8,11 +8,13 @@ positive amount and count negatively in the total.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -965,33 +967,58 @@ class SyncRecord(models.Model):
 
 
 class ErrorTransaction(models.Model):
-    """A document that failed to export, with Sage's message; resolved by a later success."""
+    """A document that failed to export, with Sage's message; resolved by a later success or by
+    Mark as Synced (who and when are kept). `payload` is the last function sent to Sage, with
+    secrets masked; `history` holds every attempt."""
 
     class Status(models.TextChoices):
         FAILED = "failed", "Failed"
         RESOLVED = "resolved", "Resolved"
 
-    entity_type = models.CharField(max_length=30, help_text="Load, Trip, Paystub, E-check, ...")
-    transaction_type = models.CharField(max_length=30, help_text="Invoice, Bill, ...")
+    class Resolution(models.TextChoices):
+        NONE = "", "—"
+        SYNCED = "synced", "A later export succeeded"
+        MARKED_SYNCED = "marked_synced", "Marked as synced"
+
+    entity_type = models.CharField(
+        "entity type", max_length=30, help_text="Load, Trip, Paystub, E-check, ..."
+    )
+    transaction_type = models.CharField(
+        "transaction type", max_length=30, help_text="Invoice, Bill, ..."
+    )
     subsidiary = models.ForeignKey(Subsidiary, on_delete=models.PROTECT, verbose_name="class")
     document_type = models.CharField(max_length=30)
     document_id = models.PositiveBigIntegerField()
     reference = models.CharField(max_length=60)
-    total = money_field(default=ZERO)
+    total = money_field(verbose_name="transaction total", default=ZERO)
     message = models.TextField("error message")
     errorno = models.CharField(max_length=40, blank=True)
-    support_id = models.CharField(max_length=80, blank=True)
+    support_id = models.CharField("Support ID", max_length=80, blank=True)
     details = models.JSONField(default=list, blank=True)
+    payload = models.TextField(
+        "payload sent", blank=True, help_text="The last function sent to Sage, secrets masked."
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.FAILED, db_index=True
     )
     attempts = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField("date created", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(
+        max_length=16, choices=Resolution.choices, default=Resolution.NONE, blank=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who marked it as synced.",
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["subsidiary", "document_type", "document_id"],
@@ -1002,3 +1029,39 @@ class ErrorTransaction(models.Model):
 
     def __str__(self):
         return f"{self.entity_type} {self.reference}: {self.message[:60]}"
+
+
+class ErrorAttempt(models.Model):
+    """One attempt at an Error Transaction's document: a failed export, the export that
+    resolved it, or Mark as Synced."""
+
+    class Outcome(models.TextChoices):
+        FAILED = "failed", "Failed"
+        SYNCED = "synced", "Synced"
+        MARKED_SYNCED = "marked_synced", "Marked as synced"
+
+    class Trigger(models.TextChoices):
+        EXPORT = "export", "Export run"
+        RETRY_SYNC = "retry_sync", "Retry Sync"
+        SYNC_ALL = "sync_all", "Sync All"
+        RETRY_EXPORT = "retry_export", "Retry export (document page)"
+        MARK_AS_SYNCED = "mark_as_synced", "Mark as Synced"
+
+    error = models.ForeignKey(ErrorTransaction, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    trigger = models.CharField(max_length=14, choices=Trigger.choices, default=Trigger.EXPORT)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent = models.BooleanField(default=False, help_text="Whether this attempt reached Sage.")
+    message = models.TextField(blank=True)
+    errorno = models.CharField(max_length=40, blank=True)
+    support_id = models.CharField("Support ID", max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "error transaction attempt"
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
