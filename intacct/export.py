@@ -16,8 +16,10 @@ Transaction. Each kind of document runs the same steps (`_export`):
    message; a later success resolves it.
 """
 
+import copy
 import datetime as dt
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q
@@ -30,6 +32,7 @@ from . import models as m
 from .client import InvoiceLine, errors
 from .client import Q as SageQ
 from .client import functions as fn
+from .client.redaction import redact
 from .sage import client_for
 from .services import account_resolve, dimension_explain
 
@@ -524,9 +527,17 @@ LOAD_INVOICE = Kind("load", "ARINVOICE", "Load", "Invoice", "ar-invoice-load")
 TRIP_BILL = Kind("trip", "APBILL", "Trip", "Bill", "ap-bill-trip")
 
 
-def _fail(*, kind: Kind, connection, doc, message, error: errors.IntacctError | None = None):
-    """Open (or update) the document's one Error Transaction with the message and Sage's
-    details."""
+def _fail(
+    *,
+    kind: Kind,
+    connection,
+    doc,
+    message,
+    error: errors.IntacctError | None = None,
+    function: fn.Function | None = None,
+):
+    """Open (or update) the document's one Error Transaction with the message, Sage's details
+    and the function sent (secrets masked), and add the attempt to its history."""
     details = [e.__dict__ for e in error.errors] if error else []
     updated = am.ErrorTransaction.objects.filter(
         subsidiary=connection.subsidiary,
@@ -541,27 +552,58 @@ def _fail(*, kind: Kind, connection, doc, message, error: errors.IntacctError | 
         "details": details,
         "total": doc.get_total(),
     }
+    if function is not None:
+        sent = ET.Element("function", {"controlid": function.controlid})
+        sent.append(copy.deepcopy(function.body))
+        ET.indent(sent)
+        values["payload"] = redact(ET.tostring(sent, encoding="unicode"))
     if updated.update(attempts=F("attempts") + 1, updated_at=timezone.now(), **values):
-        return
-    am.ErrorTransaction.objects.create(
-        entity_type=kind.entity_type,
-        transaction_type=kind.transaction_type,
-        subsidiary=connection.subsidiary,
-        document_type=kind.document_type,
-        document_id=doc.pk,
-        reference=doc.number,
-        **values,
-    )
+        error_id = updated.values_list("pk", flat=True).first()
+    else:
+        error_id = am.ErrorTransaction.objects.create(
+            entity_type=kind.entity_type,
+            transaction_type=kind.transaction_type,
+            subsidiary=connection.subsidiary,
+            document_type=kind.document_type,
+            document_id=doc.pk,
+            reference=doc.number,
+            **values,
+        ).pk
+    if error_id is not None:
+        am.ErrorAttempt.objects.create(
+            error_id=error_id,
+            outcome=am.ErrorAttempt.Outcome.FAILED,
+            sent=function is not None or error is not None,
+            message=message,
+            errorno=values["errorno"],
+            support_id=values["support_id"],
+        )
 
 
 def _resolve_errors(*, kind: Kind, connection, ids: list[int]) -> None:
-    """A later success resolves the documents' open Error Transactions (one query)."""
-    am.ErrorTransaction.objects.filter(
+    """A later success resolves the documents' open Error Transactions and adds the success to
+    their history (one query when none is open, three otherwise)."""
+    open_errors = am.ErrorTransaction.objects.filter(
         subsidiary=connection.subsidiary,
         document_type=kind.document_type,
         document_id__in=ids,
         status=am.ErrorTransaction.Status.FAILED,
-    ).update(status=am.ErrorTransaction.Status.RESOLVED, resolved_at=timezone.now())
+    )
+    error_ids = list(open_errors.values_list("pk", flat=True))
+    if not error_ids:
+        return
+    now = timezone.now()
+    am.ErrorTransaction.objects.filter(
+        pk__in=error_ids, status=am.ErrorTransaction.Status.FAILED
+    ).update(
+        status=am.ErrorTransaction.Status.RESOLVED,
+        resolved_at=now,
+        resolution=am.ErrorTransaction.Resolution.SYNCED,
+    )
+    am.ErrorAttempt.objects.bulk_create(
+        am.ErrorAttempt(error_id=pk, at=now, outcome=am.ErrorAttempt.Outcome.SYNCED, sent=True)
+        for pk in error_ids
+    )
 
 
 def _ledger(kind: Kind, connection, docs) -> dict[int, am.SyncRecord]:
@@ -793,8 +835,15 @@ def _send(run: Run, pending, synced) -> None:
         run.summary.failed += len(pending)
         return
     except errors.IntacctError as error:
-        for doc, _record, _ in pending:
-            _fail(kind=kind, connection=connection, doc=doc, message=str(error), error=error)
+        for doc, _record, function in pending:
+            _fail(
+                kind=kind,
+                connection=connection,
+                doc=doc,
+                message=str(error),
+                error=error,
+                function=function,
+            )
         run.summary.failed += len(pending)
         return
     for (doc, record, function), result in zip(pending, results, strict=True):
@@ -820,9 +869,16 @@ def _record_failure(run: Run, doc, record, function, result, synced) -> None:
             record.controlid = retry.controlid
             synced.append((doc, record, second.record_no or ""))
             return
-        error = second.error()
+        error, function = second.error(), retry
     am.SyncRecord.objects.filter(pk=record.pk).update(state=am.SyncRecord.State.FAILED)
-    _fail(kind=kind, connection=data.connection, doc=doc, message=str(error), error=error)
+    _fail(
+        kind=kind,
+        connection=data.connection,
+        doc=doc,
+        message=str(error),
+        error=error,
+        function=function,
+    )
     run.summary.failed += 1
 
 
