@@ -196,7 +196,10 @@ def test_the_command_exports_and_the_dry_run_sends_nothing(connection):
     assert f"<invoiceno>{load.number}</invoiceno>" in out.getvalue()
     assert not invoices().exists()
     call_command("intacct_export", "--subsidiary", "RF", stdout=out)
-    assert "RF Ridgeline Freight invoices: 1 created, 0 failed, 0 skipped" in out.getvalue()
+    assert "RF Ridgeline Freight load: 1 created, 0 updated, 0 reversed" in out.getvalue()
+    assert "RF Ridgeline Freight total: 1 created, 0 updated, 0 reversed, 0 deleted, 0 failed" in (
+        out.getvalue()
+    )
     assert invoices().count() == 1
 
 

@@ -1,4 +1,4 @@
-"""Export invoiced loads to Sage Intacct now (what the schedule does), with a summary."""
+"""Export ready documents to Sage Intacct now (what the schedule does), with a summary."""
 
 import xml.etree.ElementTree as ET
 
@@ -11,12 +11,24 @@ from intacct.sage import client_for
 
 
 class Command(BaseCommand):
-    help = "Export AR invoices for invoiced loads of active connections to Sage Intacct."
+    help = (
+        "Export AR invoices and AP bills (loads, summary invoices, trips, paystubs, "
+        "settlements, e-checks, carrier statements, intercompany) of active connections."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--subsidiary", help="Only this subsidiary code.")
-        parser.add_argument("--limit", type=int, help="At most this many loads per connection.")
+        parser.add_argument(
+            "--limit", type=int, help="At most this many documents per type and connection."
+        )
         parser.add_argument("--batch-size", type=int, default=settings.INTACCT_BATCH_SIZE)
+        parser.add_argument(
+            "--type",
+            dest="document_types",
+            action="append",
+            choices=list(export.DOCUMENT_TYPES),
+            help="Only this document type (repeatable).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Print each payload and send nothing."
         )
@@ -29,31 +41,60 @@ class Command(BaseCommand):
             connections = connections.filter(subsidiary__code=subsidiary)
             if not connections:
                 raise CommandError(f"No active Sage Intacct connection for {subsidiary}.")
+        document_types = options["document_types"] or list(export.DOCUMENT_TYPES)
         for connection in connections:
             label = f"{connection.subsidiary.code} {connection.subsidiary.name}"
-            if dry_run:
-                self._dry_run(connection, limit, label)
-                continue
-            for what, run in (("invoices", export.loads_export), ("bills", export.trips_export)):
-                summary = run(connection=connection, batch_size=batch_size, limit=limit)
-                self.stdout.write(
-                    f"{label} {what}: {summary.created} created, {summary.failed} failed, "
-                    f"{summary.skipped} skipped, {summary.requests} requests"
+            client = client_for(connection)
+            total = export.ExportSummary()
+            for document_type in document_types:
+                if dry_run:
+                    self._dry_run(connection, client, document_type, limit, label)
+                    continue
+                summary = export.documents_export(
+                    connection=connection,
+                    document_type=document_type,
+                    batch_size=batch_size,
+                    limit=limit,
+                    client=client,
                 )
-                for error in summary.errors:
-                    self.stdout.write(f"  - {error}")
+                total.add(summary)
+                self._report(f"{label} {document_type}", summary, quiet=True)
+            if not dry_run:
+                self._report(f"{label} total", total, quiet=False)
 
-    def _dry_run(self, connection, limit, label):
-        client = client_for(connection)
+    def _report(self, label, summary, *, quiet):
+        counts = (
+            summary.created,
+            summary.updated,
+            summary.reversed,
+            summary.deleted,
+            summary.failed,
+            summary.skipped,
+        )
+        if quiet and not any(counts) and not summary.errors:
+            return
+        self.stdout.write(
+            f"{label}: {summary.created} created, {summary.updated} updated, "
+            f"{summary.reversed} reversed, {summary.deleted} deleted, {summary.failed} failed, "
+            f"{summary.skipped} skipped, {summary.requests} requests"
+        )
+        for error in summary.errors:
+            self.stdout.write(f"  - {error}")
+
+    def _dry_run(self, connection, client, document_type, limit, label):
         data = export.run_data(connection, client, dry_run=True)
-        loads = export.loads_eligible(connection=connection)
-        for load in loads[:limit] if limit else loads:
+        docs = export.documents_eligible(connection=connection, document_type=document_type)
+        for doc in docs[:limit] if limit else docs:
+            name = f"{label} {document_type} {doc.number}"
             try:
-                function = export.load_invoice_function(
-                    data=data, load=load, controlid=f"dry-run-{load.pk}"
+                function = export.document_function(
+                    data=data,
+                    document_type=document_type,
+                    doc=doc,
+                    controlid=f"dry-run-{doc.pk}",
                 )
             except export.ExportError as error:
-                self.stdout.write(f"{label} load {load.number}: would fail: {error}")
+                self.stdout.write(f"{name}: would fail: {error}")
                 continue
-            self.stdout.write(f"{label} load {load.number}:")
+            self.stdout.write(f"{name}:")
             self.stdout.write(ET.tostring(function.body, encoding="unicode"))

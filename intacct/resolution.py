@@ -1,0 +1,214 @@
+"""Resolution: who a document is addressed to in Sage, which GL account, dimensions, custom
+fields and term each part takes. Pure functions over what one run reads once (`RunData`); the
+only Sage calls are the run's one read of customers/vendors for name matching and Auto Create.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import messages as msg
+from . import models as m
+from .client import functions as fn
+from .services import account_resolve, dimension_explain
+
+DIMENSION_FIELD = {d.value: f"{d.value}id" for d in m.Dimension}
+
+ValueOf = Callable[[str], str]  # TMS field name -> its value on this document / line ("" if none)
+
+
+class ExportError(Exception):
+    """A document cannot be exported as it is; the message says what to fix."""
+
+
+@dataclass
+class RunData:
+    """What one run reads once: settings, mappings, terms, Sage customers for name matching."""
+
+    connection: m.Connection
+    ar: m.ARSettings
+    ap: m.APSettings
+    advanced: m.AdvancedSettings
+    accounts: list
+    dimensions: list
+    custom_fields: list
+    custom_terms: dict
+    client: object
+    dry_run: bool = False  # preview: read from Sage, never write (no auto-created customers)
+    _sage_parties: dict = field(default_factory=dict)
+
+    def sage_parties(self, side: "PartySide") -> list[dict]:
+        """Sage's customers or vendors (ID and name), read once per run for name matching."""
+        if side.object not in self._sage_parties:
+            self._sage_parties[side.object] = list(
+                self.client.iter_query(side.object, [side.id_field, "NAME"])
+            )
+        return self._sage_parties[side.object]
+
+
+def run_data(connection: m.Connection, client, *, dry_run: bool = False) -> RunData:
+    return RunData(
+        dry_run=dry_run,
+        connection=connection,
+        ar=m.ARSettings.objects.get(connection=connection),
+        ap=m.APSettings.objects.get(connection=connection),
+        advanced=m.AdvancedSettings.objects.get(connection=connection),
+        accounts=list(connection.account_mappings.all()),
+        dimensions=list(connection.dimension_mappings.prefetch_related("value_maps")),
+        custom_fields=list(connection.custom_field_mappings.all()),
+        custom_terms={
+            ("customer", t.customer_id)
+            if t.customer_id
+            else ("carrier", t.carrier_id)
+            if t.carrier_id
+            else ("driver", t.driver_id): t.term_name
+            for t in connection.custom_terms.all()
+        },
+        client=client,
+    )
+
+
+# --- customers and vendors --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartySide:
+    """Customers (AR) or vendors (AP): where Sage keeps them and which settings apply."""
+
+    label: str
+    object: str
+    id_field: str
+    not_linked: str
+    settings: str  # "ar" or "ap"
+    auto_create: str
+
+
+CUSTOMERS = PartySide(
+    "Customer", "CUSTOMER", "CUSTOMERID", msg.CUSTOMER_NOT_LINKED, "ar", "auto_create_customer"
+)
+VENDORS = PartySide(
+    "Vendor", "VENDOR", "VENDORID", msg.VENDOR_NOT_LINKED, "ap", "auto_create_vendor"
+)
+
+
+def party_resolve(
+    *,
+    data: RunData,
+    side: PartySide,
+    party,
+    trail: list | None = None,
+    use_external_id: bool = True,
+) -> str:
+    """The Sage ID of a customer, carrier, driver (or subsidiary, for intercompany documents):
+    External Accounting ID for this subsidiary → name match (exact, case-insensitive; two
+    matches is an error, never a guess) → Auto Create → ExportError with the seeds' "not
+    linked" message. `use_external_id=False` when the party's ID names it on the other side
+    (a carrier billed on AR carries a vendor ID)."""
+    trail = trail if trail is not None else []
+    settings = getattr(data, side.settings)
+    lookup = getattr(party, "external_accounting_id", None)
+    external = lookup(data.connection.subsidiary) if use_external_id and lookup else None
+    if external:
+        trail.append(f"{side.label} {party.name}: {external} (External Accounting ID)")
+        return external
+    if settings.name_matching_fallback:
+        wanted = party.name.strip().lower()
+        matches = [
+            p for p in data.sage_parties(side) if (p.get("NAME") or "").strip().lower() == wanted
+        ]
+        if len(matches) > 1:
+            ids = ", ".join(p[side.id_field] for p in matches)
+            raise ExportError(
+                f"{side.not_linked}: {len(matches)} Sage {side.label.lower()}s are "
+                f"named {party.name} ({ids}); set the External Accounting ID."
+            )
+        if matches:
+            trail.append(f"{side.label} {party.name}: {matches[0][side.id_field]} (name match)")
+            return matches[0][side.id_field]
+    if getattr(settings, side.auto_create):
+        model = party._meta.model_name
+        party_id = f"{side.object[0]}-{model[0].upper()}{party.pk}"
+        trail.append(f"{side.label} {party.name}: {party_id} (created by Auto Create {side.label})")
+        if data.dry_run:
+            return party_id
+        (result,) = data.client.execute(
+            [
+                fn.create(
+                    side.object,
+                    {side.id_field: party_id, "NAME": party.name},
+                    controlid=f"{side.object.lower()}-{model}-{party.pk}",
+                )
+            ]
+        )
+        if not result.ok:
+            raise ExportError(f"{side.not_linked}: {result.error()}")
+        data._sage_parties.pop(side.object, None)
+        return party_id
+    raise ExportError(side.not_linked)
+
+
+# --- accounts, dimensions, custom fields, terms ------------------------------------------------
+
+
+def line_account(*, data: RunData, side: str, category: str, item_code: str, line_id) -> str:
+    """The line's GL account: specific item → category default → master default."""
+    resolved = account_resolve(
+        mappings=data.accounts, side=side, category=category, item_code=item_code
+    )
+    if resolved is None:
+        message = msg.MISSING_REVENUE_ACCOUNT if side == "ar" else msg.MISSING_EXPENSE_ACCOUNT
+        raise ExportError(message.format(line=line_id))
+    return resolved
+
+
+def line_dimensions(*, data: RunData, value_of: ValueOf, line_id, trail: list) -> dict[str, str]:
+    """Sage dimension field (lower case, `locationid`) → value for one line: value map →
+    pass-through → default. A required dimension without a value, or configured dimensions
+    of which none resolves, fail with "Line [ID] must have at least one mapped Sage dimension"."""
+    values = {}
+    for mapping in data.dimensions:
+        source = value_of(mapping.source)
+        value, how = dimension_explain(mapping=mapping, tms_value=source)
+        trail.append(
+            f"  {mapping.get_dimension_display()} from {mapping.get_source_display()} "
+            f"{source!r}: {value or '—'} ({how})"
+        )
+        if mapping.required and not value:
+            raise ExportError(msg.NO_MAPPED_DIMENSION.format(line=line_id))
+        if value:
+            values[DIMENSION_FIELD[mapping.dimension]] = value
+    if data.dimensions and not values:
+        raise ExportError(msg.NO_MAPPED_DIMENSION.format(line=line_id))
+    return values
+
+
+def custom_field_values(
+    *, data: RunData, target: str, value_of: ValueOf, check_length: bool = False
+) -> dict[str, str]:
+    """Custom-field values for `target` (ar_invoice, ar_invoice_line, ap_bill, ap_bill_line),
+    refusing a missing required value and, when asked (AR), a value longer than Sage's max."""
+    values = {}
+    for mapping in data.custom_fields:
+        if mapping.target != target:
+            continue
+        value = value_of(mapping.source)
+        name = mapping.sage_label or mapping.sage_field_id
+        if mapping.required and not value:
+            raise ExportError(msg.REQUIRED_CUSTOM_FIELD_MISSING.format(name=name))
+        if check_length and mapping.max_length and len(value) > mapping.max_length:
+            raise ExportError(msg.CUSTOM_FIELD_TOO_LONG.format(name=name))
+        if value:
+            values[mapping.sage_field_id] = value
+    return values
+
+
+def term_resolve(*, data: RunData, key, party_name: str, term: str | None, trail: list) -> str:
+    """The party's custom term → the default payment terms; `term` (a retry) wins."""
+    if term:
+        trail.append(f"Term {term} (retry after Sage refused the first term)")
+    elif key in data.custom_terms:
+        term = data.custom_terms[key]
+        trail.append(f"Term {term} (custom term for {party_name})")
+    else:
+        term = data.advanced.default_payment_term
+        trail.append(f"Term {term} (default payment terms)")
+    return term
