@@ -225,17 +225,40 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
     def _render(
         self, request, connection, step, form, template="admin/intacct/wizard_step.html", **extra
     ):
+        set_up = connection is not None and connection.status != m.Connection.Status.NOT_SET_UP
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "form": form,
             "connection": connection,
             "step": step,
-            "title": f"Connect Sage Intacct: {Step(step).label}",
+            "title": f"{'Sage Intacct' if set_up else 'Connect Sage Intacct'}: {Step(step).label}",
             "steps": self._steps(connection, step),
+            "tabs": _tabs(connection, STEP_URLS.get(step)) if set_up else [],
             **extra,
         }
         return TemplateResponse(request, template, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        connection = m.Connection.objects.filter(pk=object_id).first()
+        tabs = (
+            _tabs(connection, "change")
+            if connection and connection.status != m.Connection.Status.NOT_SET_UP
+            else []
+        )
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "tabs": tabs}
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """Mapping edits on the connection page save with the same reconciliation check."""
+        super().save_related(request, form, formsets, change)
+        connection = form.instance
+        if change and connection.status in (
+            m.Connection.Status.ACTIVE,
+            m.Connection.Status.PAUSED,
+        ):
+            self._report_reconciliation(request, connection)
 
     @staticmethod
     def _steps(connection, current):
@@ -323,6 +346,7 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
                     company_id=data["company_id"],
                     user_id=data["user_id"],
                     password=data["password"],
+                    entity_id=data.get("entity") or "",
                 )
                 if data["setup"] == "template":
                     services.connection_copy_from_template(
@@ -350,7 +374,15 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
         services.settings_ensure(connection=connection)
         instance = getattr(m.Connection.objects.get(pk=connection.pk), instance_attr)
         form = form_class(request.POST or None, instance=instance, connection=connection)
-        if request.method == "POST" and form.is_valid():
+        # The Advanced step also edits custom terms, dimension and custom-field mappings.
+        data = request.POST if request.method == "POST" else None
+        if step == Step.ADVANCED:
+            mappings = f.AdvancedMappings(data, connection=connection)
+        else:
+            side = m.Side.AR if step == Step.AR else m.Side.AP
+            mappings = f.ItemAccountMappings(data, connection=connection, side=side)
+        mappings_valid = mappings.is_valid()
+        if request.method == "POST" and form.is_valid() and mappings_valid:
             changes = {
                 name: value
                 for name, value in form.cleaned_data.items()
@@ -366,6 +398,7 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
                         services.account_defaults_set(
                             connection=connection, side=side, accounts=form.accounts()
                         )
+                    mappings.save()
                     services.connection_advance(connection=connection, step=step)
             except services.SettingsError as error:
                 form.add_error(None, str(error))
@@ -373,10 +406,15 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
                 if connection.status != m.Connection.Status.NOT_SET_UP:
                     return self._after_edit(request, connection)
                 return self._next(connection, next_step)
-        return self._render(request, connection, step, form)
+        return self._render(request, connection, step, form, mappings=mappings)
 
     def _after_edit(self, request, connection):
         """Edits after setup save with the same reconciliation check."""
+        self._report_reconciliation(request, connection)
+        return redirect("admin:intacct_connection_change", connection.pk)
+
+    def _report_reconciliation(self, request, connection) -> None:
+        """Run the reconciliation check and show each problem with a link to its fix."""
         try:
             problems = services.connection_reconcile(connection=connection)
         except errors.IntacctError as error:
@@ -386,13 +424,20 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
                 f"reconciliation check ({error}). Run it again later.",
                 messages.WARNING,
             )
-            return redirect("admin:intacct_connection_change", connection.pk)
-        if problems:
-            for problem in problems:
-                self.message_user(request, problem.message, messages.WARNING)
-        else:
+            return
+        for problem in problems:
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">Fix it in {}</a>',
+                    problem.message,
+                    _problem_url(connection, problem),
+                    Step(problem.step).label,
+                ),
+                messages.WARNING,
+            )
+        if not problems:
             self.message_user(request, "Saved; the configuration matches Sage.", messages.SUCCESS)
-        return redirect("admin:intacct_connection_change", connection.pk)
 
     def wizard_ap(self, request, pk):
         return self._settings_step(request, pk, Step.AP, f.APSettingsForm, "ap_settings", Step.AR)
@@ -429,9 +474,7 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
             {
                 "message": p.message,
                 "step": Step(p.step).label,
-                "url": reverse(f"admin:intacct_{STEP_URLS[p.step]}", args=[connection.pk])
-                if p.step > Step.SUBSIDIARY
-                else reverse("admin:intacct_wizard_start"),
+                "url": _problem_url(connection, p),
             }
             for p in problems
         ]
@@ -526,6 +569,51 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
                 context["problem"] = str(error)
             context["trail"] = trail
         return TemplateResponse(request, "admin/intacct/preview.html", context)
+
+
+# Where on its step each reconciliation problem is fixed (the formset's anchor).
+PROBLEM_ANCHORS = {
+    "dimension_mappings": "dimensions",
+    "custom_field_mappings": "custom_fields",
+    "custom_terms": "terms",
+    "default_payment_term": "id_default_payment_term",
+    "item_accounts": "items",
+}
+
+
+def _problem_url(connection, problem) -> str:
+    if problem.step <= Step.SUBSIDIARY:
+        return reverse("admin:intacct_wizard_start")
+    url = reverse(f"admin:intacct_{STEP_URLS[problem.step]}", args=[connection.pk])
+    anchor = PROBLEM_ANCHORS.get(problem.field)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _tabs(connection, current) -> list[dict]:
+    """The connection page's tabs: Settings, AR, AP, Advanced, Account Mappings, Dimensions &
+    Custom Fields. `current` is the URL name of the page shown."""
+    pk = connection.pk
+    rows = [
+        ("change", "Settings", reverse("admin:intacct_connection_change", args=[pk])),
+        ("wizard_ar", "AR Settings", reverse("admin:intacct_wizard_ar", args=[pk])),
+        ("wizard_ap", "AP Settings", reverse("admin:intacct_wizard_ap", args=[pk])),
+        ("wizard_advanced", "Advanced", reverse("admin:intacct_wizard_advanced", args=[pk])),
+        (
+            "accounts",
+            "Account Mappings",
+            reverse("admin:intacct_accountmapping_changelist") + f"?connection__id__exact={pk}",
+        ),
+        (
+            "dimensions",
+            "Dimensions & Custom Fields",
+            reverse("admin:intacct_wizard_advanced", args=[pk]) + "#dimensions",
+        ),
+        ("disconnect", "Disconnect", reverse("admin:intacct_disconnect", args=[pk])),
+    ]
+    return [
+        {"key": key, "label": label, "url": url, "current": key == current}
+        for key, label, url in rows
+    ]
 
 
 def _pretty(body) -> str:

@@ -39,6 +39,12 @@ class ConnectError(Exception):
     """Connecting failed; the message says why in Sage's terms and how to fix it."""
 
 
+CONNECT_UNKNOWN_ENTITY = (
+    "Sage company {company} has no active entity {entity}: choose one of its entities "
+    "({known}), or Refresh from Sage on the template's page if it was added recently."
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One reconciliation finding and the wizard step that fixes it."""
@@ -58,6 +64,8 @@ def connection_start(*, subsidiary) -> m.Connection:
         connection.status = m.Connection.Status.NOT_SET_UP
         connection.wizard_step = m.Connection.Step.SUBSIDIARY
         connection.posting_destination = ""
+        # A new connection date: documents changed while disconnected are history, not exports.
+        connection.activated_at = None
         connection.save()
     return connection
 
@@ -88,11 +96,18 @@ def _explain(error: errors.IntacctError, *, company_id: str) -> str:
 
 
 def connection_connect(
-    *, connection: m.Connection, company_id: str, user_id: str, password: str
+    *,
+    connection: m.Connection,
+    company_id: str,
+    user_id: str,
+    password: str,
+    entity_id: str = "",
 ) -> m.Connection:
     """Validate the credentials against Sage now and resolve the entity; save only on success.
 
-    Raises ConnectError with the reason in the seeds' terms (nothing is saved then).
+    The entity is the one named like the subsidiary, or `entity_id` when the admin picked one
+    (the template setup); a top-level connection has none. Raises ConnectError with the reason
+    in the seeds' terms (nothing is saved then).
     """
     company_id, user_id = company_id.strip(), user_id.strip()
     client = client_for_credentials(
@@ -103,8 +118,17 @@ def connection_connect(
         entities = list(client.iter_query("LOCATIONENTITY", ["LOCATIONID", "NAME", "STATUS"]))
     except errors.IntacctError as error:
         raise ConnectError(_explain(error, company_id=company_id)) from None
-    entity_id = entity_name = ""
-    if connection.posting_destination == m.Connection.Destination.MATCHING_ENTITY:
+    chosen, entity_id, entity_name = entity_id.strip(), "", ""
+    if connection.posting_destination == m.Connection.Destination.MATCHING_ENTITY and chosen:
+        active = [e for e in entities if (e.get("STATUS") or "active").lower() == "active"]
+        match = next((e for e in active if e.get("LOCATIONID") == chosen), None)
+        if match is None:
+            known = ", ".join(f"{e['LOCATIONID']} {e.get('NAME', '')}".strip() for e in active)
+            raise ConnectError(
+                CONNECT_UNKNOWN_ENTITY.format(company=company_id, entity=chosen, known=known)
+            )
+        entity_id, entity_name = match["LOCATIONID"], match.get("NAME") or ""
+    elif connection.posting_destination == m.Connection.Destination.MATCHING_ENTITY:
         wanted = connection.subsidiary.name.strip().lower()
         match = next((e for e in entities if (e.get("NAME") or "").strip().lower() == wanted), None)
         if match is None:
@@ -228,13 +252,14 @@ def connection_reconcile(*, connection: m.Connection, refresh: bool = True) -> l
     for mapping in connection.account_mappings.all():
         account = accounts.get(mapping.gl_account_no)
         where = step.AR if mapping.side == m.Side.AR else step.AP
+        field = "item_accounts" if mapping.item_code else "account_mappings"
         if account is None:
             problems.append(
                 Problem(
                     f"Mapped GL account {mapping.gl_account_no} ({mapping}) "
                     "does not exist in Sage.",
                     where,
-                    "account_mappings",
+                    field,
                 )
             )
         elif not account["active"]:
@@ -242,7 +267,7 @@ def connection_reconcile(*, connection: m.Connection, refresh: bool = True) -> l
                 Problem(
                     f"Mapped GL account {mapping.gl_account_no} ({mapping}) is inactive in Sage.",
                     where,
-                    "account_mappings",
+                    field,
                 )
             )
     for mapping in connection.dimension_mappings.prefetch_related("value_maps"):

@@ -30,6 +30,28 @@ AR_DEFAULTS = {
 ADVANCED = {"default_payment_term": "Net 30", "payment_lookback_days": "8"}
 
 
+def formset(prefix, rows, initial=0):
+    """POST data of an admin formset: its management form and one dict per row."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for number, row in enumerate(rows):
+        data.update({f"{prefix}-{number}-{key}": value for key, value in row.items()})
+    return data
+
+
+REQUIRED_CUSTOM_FIELDS = formset(
+    "custom_fields",
+    [
+        {"sage_field": "ar_invoice:LOAD_NUMBER", "source": "load_number"},
+        {"sage_field": "ap_bill:TRIP_NUMBER", "source": "trip_number"},
+    ],
+)
+
+
 @pytest.fixture
 def freight(db):
     return f.SubsidiaryFactory(code="RF", name="Ridgeline Freight")
@@ -90,12 +112,19 @@ def test_the_happy_path_reaches_active_with_a_reconciliation_fix_on_the_way(
         assert (
             "Sage custom field Load Number (LOAD_NUMBER) on ARINVOICE is required but not mapped."
         ) in page
-        assert f'<a href="{url("wizard_advanced", connection.pk)}">Fix it in Advanced</a>' in page
+        fix = url("wizard_advanced", connection.pk) + "#custom_fields"
+        assert f'<a href="{fix}">Fix it in Advanced</a>' in page
 
-        for target, field in (("ar_invoice", "LOAD_NUMBER"), ("ap_bill", "TRIP_NUMBER")):
-            m.CustomFieldMapping.objects.create(
-                connection=connection, target=target, sage_field_id=field, source="load_number"
-            )
+        # The link leads to the Advanced step, where Sage's custom fields are offered with
+        # their required flags and lengths, and mapped there.
+        advanced = admin_client.get(url("wizard_advanced", connection.pk))
+        pages.append(advanced)
+        assert 'id="custom_fields"' in advanced.content.decode()
+        assert "Load Number (LOAD_NUMBER, required, text, max 20)" in advanced.content.decode()
+        response = admin_client.post(
+            url("wizard_advanced", connection.pk), {**ADVANCED, **REQUIRED_CUSTOM_FIELDS}
+        )
+        assert response.url == url("wizard_finish", connection.pk)
         done = admin_client.post(url("wizard_finish", connection.pk))
         assert done.url == reverse("admin:intacct_connection_changelist")
         pages.append(admin_client.get(done.url))
@@ -182,11 +211,7 @@ def _active(browser, subsidiary):
     credentials(browser, connection)
     browser.post(url("wizard_ap", connection.pk), AP_DEFAULTS)
     browser.post(url("wizard_ar", connection.pk), AR_DEFAULTS)
-    browser.post(url("wizard_advanced", connection.pk), ADVANCED)
-    for target, field in (("ar_invoice", "LOAD_NUMBER"), ("ap_bill", "TRIP_NUMBER")):
-        m.CustomFieldMapping.objects.create(
-            connection=connection, target=target, sage_field_id=field, source="load_number"
-        )
+    browser.post(url("wizard_advanced", connection.pk), {**ADVANCED, **REQUIRED_CUSTOM_FIELDS})
     browser.post(url("wizard_finish", connection.pk))
     connection.refresh_from_db()
     assert connection.status == "active"
@@ -278,4 +303,6 @@ def test_the_advanced_step_offers_sage_terms_and_links_to_the_mappings(
     page = admin_client.get(url("wizard_advanced", connection.pk)).content.decode()
     assert '<option value="Net 15">' in page and '<option value="Net 30"' in page
     assert "Net 45" not in page
-    assert reverse("admin:intacct_connection_change", args=[connection.pk]) in page
+    for anchor in ("terms", "dimensions", "values", "custom_fields"):
+        assert f'id="{anchor}"' in page
+    assert '<option value="location:DAL">' in page  # dimension values read from Sage
