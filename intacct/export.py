@@ -628,11 +628,18 @@ def _send_changes(run: Run, updates, reversals) -> None:
         run.summary.failed += len(functions)
         return
     now = timezone.now()
-    for (doc, record, function, digest, _sent), result in zip(functions, results, strict=True):
+    for (doc, record, function, digest, sent), result in zip(functions, results, strict=True):
         if not result.ok:
             am.SyncRecord.objects.filter(pk=record.pk).update(state=SYNCED, claimed_by="")
             error = result.error()
-            _fail(kind=kind, connection=data.connection, doc=doc, message=str(error), error=error)
+            _fail(
+                kind=kind,
+                connection=data.connection,
+                doc=doc,
+                message=str(error),
+                error=error,
+                function=sent,
+            )
             run.summary.failed += 1
         elif function is not None:  # updated in place
             am.SyncRecord.objects.filter(pk=record.pk).update(
