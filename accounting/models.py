@@ -924,6 +924,7 @@ class SyncRecord(models.Model):
         SYNCED = "synced", "Synced"
         FAILED = "failed", "Failed"
         UNKNOWN = "unknown", "Outcome unknown (look up before resending)"
+        REMOVED = "removed", "Removed from the TMS (deleted or reversed in Sage)"
 
     connection = models.ForeignKey(
         "intacct.Connection", on_delete=models.PROTECT, related_name="sync_records"
