@@ -10,7 +10,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
 
@@ -623,3 +623,81 @@ def _pretty(body) -> str:
     node = copy.deepcopy(body)
     ET.indent(node)
     return ET.tostring(node, encoding="unicode")
+
+
+@admin.register(m.PaymentImportRun)
+class PaymentImportRunAdmin(ProfileManagerOnly, admin.ModelAdmin):
+    """The payment import log: read-only, one row per run."""
+
+    list_display = [
+        "started_at",
+        "subsidiary",
+        "window",
+        "status",
+        "trigger",
+        "fetched",
+        "applied",
+        "duplicates",
+        "skipped",
+        "unmatched",
+        "voided",
+        "closed",
+        "requests",
+        "short_error",
+    ]
+    list_filter = ["status", "trigger", "backfill", "connection__subsidiary"]
+    list_select_related = ["connection__subsidiary"]
+    date_hierarchy = "started_at"
+    search_fields = ["connection__subsidiary__code", "connection__subsidiary__name", "error"]
+    fields = [
+        "connection",
+        "trigger",
+        "backfill",
+        "window_start",
+        "window_end",
+        "started_at",
+        "finished_at",
+        "status",
+        "fetched",
+        "applied",
+        "duplicates",
+        "skipped",
+        "reasons",
+        "unmatched",
+        "voided",
+        "closed",
+        "requests",
+        "error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="subsidiary", ordering="connection__subsidiary__code")
+    def subsidiary(self, run):
+        return run.connection.subsidiary.code
+
+    @admin.display(description="window")
+    def window(self, run):
+        tail = " (backfill)" if run.backfill else ""
+        return f"{run.window_start:%Y-%m-%d %H:%M} → {run.window_end:%Y-%m-%d %H:%M}{tail}"
+
+    @admin.display(description="error")
+    def short_error(self, run):
+        return run.error[:80]
+
+    @admin.display(description="skipped reasons")
+    def reasons(self, run):
+        if not run.skipped_reasons:
+            return "—"
+        items = format_html_join(
+            "", "<li>{}: {}</li>", ((n, reason) for reason, n in run.skipped_reasons.items())
+        )
+        return format_html("<ul>{}</ul>", items)

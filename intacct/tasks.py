@@ -13,29 +13,40 @@ logger = logging.getLogger("intacct.tasks")
 
 EXPORT_TASK = "intacct.tasks.connection_export"
 TRIP_TASK = "intacct.tasks.trip_export"
+PAYMENT_TASK = "intacct.tasks.connection_payments_import"
+PAYMENT_IMPORT_INTERVAL_MINUTES = 12 * 60
 
 
 def connection_export(connection_id: int) -> dict:
-    """Export one connection's ready documents. Safe to run twice: the ledger and stable
-    controlids keep every document to one Sage document."""
-    from .export import loads_export, trips_export
+    """Export one connection's ready documents of every type. Safe to run twice: the ledger
+    and stable controlids keep every document to one Sage document."""
+    from .export import ExportSummary
+    from .export import connection_export as export_all
 
     connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
     if connection is None or not connection.is_syncing:
         return {"skipped": "connection not active"}
-    totals = {"created": 0, "failed": 0, "requests": 0}
-    for export in (loads_export, trips_export):
-        summary = export(connection=connection, batch_size=settings.INTACCT_BATCH_SIZE)
-        for key in totals:
-            totals[key] += getattr(summary, key)
+    total = ExportSummary()
+    for summary in export_all(
+        connection=connection, batch_size=settings.INTACCT_BATCH_SIZE
+    ).values():
+        total.add(summary)
     logger.info(
-        "Export for %s: %s created, %s failed, %s requests",
+        "Export for %s: %s created, %s updated, %s reversed, %s failed, %s requests",
         connection.subsidiary,
-        totals["created"],
-        totals["failed"],
-        totals["requests"],
+        total.created,
+        total.updated,
+        total.reversed,
+        total.failed,
+        total.requests,
     )
-    return totals
+    return {
+        "created": total.created,
+        "updated": total.updated,
+        "reversed": total.reversed,
+        "failed": total.failed,
+        "requests": total.requests,
+    }
 
 
 def trip_export(trip_id: int) -> dict:
@@ -69,27 +80,59 @@ def _export_schedule_name(connection: m.Connection) -> str:
     return f"Sage Intacct export: {connection.subsidiary.code}"
 
 
+def _payment_schedule_name(connection: m.Connection) -> str:
+    return f"Sage Intacct payment import: {connection.subsidiary.code}"
+
+
+def connection_payments_import(connection_id: int) -> dict:
+    """Import the payments Sage recorded in the lookback window. Safe to run twice: each Sage
+    payment detail is stored once per connection."""
+    from .payments import payments_import
+
+    connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    if connection is None or not connection.is_syncing:
+        return {"skipped": "connection not active"}
+    run = payments_import(connection=connection)
+    logger.info(
+        "Payment import for %s: %s fetched, %s applied, %s duplicates, %s skipped, %s",
+        connection.subsidiary,
+        run.fetched,
+        run.applied,
+        run.duplicates,
+        run.skipped,
+        run.status,
+    )
+    return {"run": run.pk, "status": run.status, "applied": run.applied, "error": run.error}
+
+
 def schedules_ensure() -> int:
-    """Create or update every schedule from code: one export schedule per syncing connection;
-    schedules of paused or disconnected connections are removed. Returns how many exist."""
-    interval = settings.INTACCT_EXPORT_INTERVAL_MINUTES
-    wanted = set()
+    """Create or update every schedule from code: per syncing connection, one export schedule
+    and one payment import every 12 hours; schedules of paused or disconnected connections are
+    removed. Returns how many connections are scheduled."""
+    kinds = (
+        (_export_schedule_name, EXPORT_TASK, settings.INTACCT_EXPORT_INTERVAL_MINUTES),
+        (_payment_schedule_name, PAYMENT_TASK, PAYMENT_IMPORT_INTERVAL_MINUTES),
+    )
+    wanted = {func: set() for _, func, _ in kinds}
     for connection in m.Connection.objects.select_related("subsidiary"):
-        name = _export_schedule_name(connection)
         if not connection.is_syncing:
             continue
-        wanted.add(name)
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": EXPORT_TASK,
-                "args": str(connection.pk),
-                "schedule_type": Schedule.MINUTES,
-                "minutes": interval,
-                "repeats": -1,
-            },
-        )
-        Schedule.objects.filter(name=name, next_run__isnull=True).update(next_run=timezone.now())
-    stale = Schedule.objects.filter(func=EXPORT_TASK).exclude(name__in=wanted)
-    stale.delete()
-    return len(wanted)
+        for schedule_name, func, interval in kinds:
+            name = schedule_name(connection)
+            wanted[func].add(name)
+            Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "args": str(connection.pk),
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": interval,
+                    "repeats": -1,
+                },
+            )
+            Schedule.objects.filter(name=name, next_run__isnull=True).update(
+                next_run=timezone.now()
+            )
+    for func, names in wanted.items():
+        Schedule.objects.filter(func=func).exclude(name__in=names).delete()
+    return len(wanted[EXPORT_TASK])

@@ -1,0 +1,669 @@
+"""Payment import from Sage Intacct: AR payments onto loads, AP payments onto trips and paystubs.
+
+`payments_import` runs these steps for one connection:
+1. Write the run's log row (status Running) before anything is read, so a run that dies leaves
+   evidence. The window starts at now minus the connection's lookback (8 days by default), or
+   earlier: never later than the start of the last successful import that was not a backfill
+   (or the connection's activation when there is none), so an outage longer than the lookback
+   loses nothing. A backfill gives its own window.
+2. Read from Sage, paged, with a number of requests that does not grow with each payment: AR and
+   AP payments modified in the window (a payment voided later is modified then, so voids are
+   seen), then their detail lines (`PAYMENTKEY` in the payments read), each detail being the
+   amount applied to one invoice or bill.
+3. Group the details by the Sage document they pay (`RECORDKEY`) and match each document to the
+   sync ledger (one query): a document this application did not export is ignored (unmatched).
+   Summary invoices, carrier and driver settlements, and documents of other kinds or roles are
+   never updated (skipped, with the reason). For the open documents that matched, read their
+   totals from Sage to know which are fully paid.
+4. Under a lock on the connection (so two imports of one connection count exactly): store one
+   Payment per new detail (`bulk_create`, deduplicated by the Sage detail ID, unique per
+   connection: re-running changes nothing); close each fully paid document (a load becomes
+   Completed, a trip or paystub Paid); a closed document takes no later change from Sage. An
+   imported payment Sage now shows voided is flagged on the Error Transactions page, never
+   reversed silently.
+5. Update the run with its counts, skipped reasons, request count and outcome.
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounting import models as am
+
+from . import models as m
+from .client import Q as SageQ
+from .client import errors, to_date, to_decimal
+from .client import functions as fn
+from .sage import client_for
+
+DEFAULT_LOOKBACK_DAYS = 8
+PAGE_SIZE = fn.MAX_QUERY_PAGE
+KEYS_PER_QUERY = 500  # values in one <in> filter
+# Sage's timestamps carry no time zone: a day of margin on the filter covers any company's clock.
+SAGE_CLOCK_MARGIN = dt.timedelta(days=1)
+
+# Reasons a payment detail is skipped (the run log counts each).
+SKIP_SUMMARY_INVOICE = "Summary invoices do not support payment import"
+SKIP_CARRIER_SETTLEMENT = "Carrier settlements do not support payment import"
+SKIP_DRIVER_SETTLEMENT = "Driver settlements do not support payment import"
+SKIP_UNSUPPORTED = "Payment import does not update {document_type} documents"
+SKIP_INTERCOMPANY = "Intercompany documents are not updated by payment import"
+SKIP_DOCUMENT_GONE = "The document no longer exists in Ledgerline"
+SKIP_CLOSED = "The document is already closed: later changes in Sage are not applied"
+SKIP_VOIDED_BEFORE_IMPORT = "Voided in Sage before it was imported"
+SKIP_NOT_POSTED = "Not completed in Sage yet (state {state})"
+SKIP_NOT_POSITIVE = "The amount applied is not positive"
+SKIP_OTHER_SIDE = "Its Sage detail ID is already stored on a payment of the other side (AR/AP)"
+
+PAYMENT_VOIDED = (
+    "{transaction_type} {reference} of {amount} applied to {document} was voided in Sage "
+    "Intacct after it was imported. Ledgerline did not reverse it: check the payment in Sage, "
+    "correct {document} here, then mark this error as synced."
+)
+PAYMENT_VOIDED_DESCRIPTION = "Payment voided in Sage Intacct"
+
+NOT_IMPORTED = {
+    "summary_invoice": SKIP_SUMMARY_INVOICE,
+    "carrier_settlement": SKIP_CARRIER_SETTLEMENT,
+    "driver_settlement": SKIP_DRIVER_SETTLEMENT,
+}
+
+VOIDED_STATES = frozenset({"V", "VOIDED", "VOID", "REVERSED"})
+COMPLETED_STATES = frozenset({"C", "COMPLETE", "COMPLETED", "POSTED", "CONFIRMED", "PAID"})
+
+Method = am.Payment.Method
+METHODS = {  # Sage PAYMENTMETHOD (AR and AP lists), upper case → ours
+    "PRINTED CHECK": Method.CHECK,
+    "JOINT CHECK": Method.CHECK,
+    "CHECK DELIVERY": Method.CHECK,
+    "WF CHECK": Method.CHECK,
+    "MANUAL CHECK": Method.CHECK,
+    "CHECK": Method.CHECK,
+    "CREDIT CARD": Method.CREDIT_CARD,
+    "ONLINE CHARGE CARD": Method.CREDIT_CARD,
+    "CHARGE CARD": Method.CREDIT_CARD,
+    "EFT": Method.EFT,
+    "ACH": Method.ACH,
+    "ONLINE ACH DEBIT": Method.ACH,
+    "WF DOMESTIC ACH": Method.ACH,
+    "CASH": Method.CASH,
+    "WF USD WIRE": Method.WIRE,
+    "WIRE": Method.WIRE,
+}
+
+
+@dataclass(frozen=True)
+class Side:
+    """AR (customer payments on invoices) or AP (vendor payments on bills)."""
+
+    label: str
+    payment_object: str
+    detail_object: str
+    document_object: str
+    transaction_type: str
+    payment_fields: tuple[str, ...]
+    date_fields: tuple[str, ...]  # the header's dates, best first, when a detail has none
+
+
+AR = Side(
+    "AR",
+    "ARPYMT",
+    "ARPYMTDETAIL",
+    "ARINVOICE",
+    "Customer Payment",
+    (
+        "RECORDNO",
+        "RECORDID",
+        "STATE",
+        "RAWSTATE",
+        "PAYMENTMETHOD",
+        "CUSTOMERID",
+        "DOCNUMBER",
+        "DESCRIPTION",
+        "RECEIPTDATE",
+        "WHENPAID",
+        "WHENCREATED",
+        "WHENMODIFIED",
+    ),
+    ("RECEIPTDATE", "WHENPAID", "WHENCREATED"),
+)
+AP = Side(
+    "AP",
+    "APPYMT",
+    "APPYMTDETAIL",
+    "APBILL",
+    "Vendor Payment",
+    (
+        "RECORDNO",
+        "RECORDID",
+        "STATE",
+        "RAWSTATE",
+        "PAYMENTMETHOD",
+        "VENDORID",
+        "DOCNUMBER",
+        "DESCRIPTION",
+        "WHENPAID",
+        "WHENCREATED",
+        "WHENMODIFIED",
+    ),
+    ("WHENPAID", "WHENCREATED"),
+)
+SIDES = (AR, AP)
+DETAIL_FIELDS = (
+    "RECORDNO",
+    "RECORDKEY",
+    "PAYMENTKEY",
+    "PAYMENTDATE",
+    "PAYMENTAMOUNT",
+    "TRX_PAYMENTAMOUNT",
+    "STATE",
+)
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """A TMS document payments are imported onto, and how it closes when fully paid."""
+
+    model: type
+    side: Side
+    payment_field: str  # Payment's foreign key to it
+    status_field: str
+    closed: str
+
+
+DOCUMENTS = {
+    "load": DocumentKind(am.Load, AR, "load", "billing_status", am.BillingStatus.COMPLETED),
+    "trip": DocumentKind(am.Trip, AP, "trip", "status", am.Trip.Status.PAID),
+    "paystub": DocumentKind(am.Paystub, AP, "paystub", "status", am.Paystub.Status.PAID),
+}
+
+
+@dataclass
+class Line:
+    """One Sage payment detail (the amount applied to one document) with its payment."""
+
+    side: Side
+    payment: dict
+    detail: dict
+
+    @property
+    def detail_id(self) -> str:
+        return str(self.detail.get("RECORDNO") or "")
+
+    @property
+    def payment_id(self) -> str:
+        return str(self.detail.get("PAYMENTKEY") or self.payment.get("RECORDNO") or "")
+
+    @property
+    def document_key(self) -> str:
+        return str(self.detail.get("RECORDKEY") or "")
+
+    @property
+    def state(self) -> str:
+        return str(self.payment.get("STATE") or self.payment.get("RAWSTATE") or "").upper()
+
+    @property
+    def voided(self) -> bool:
+        detail_state = str(self.detail.get("STATE") or "").upper()
+        return self.state in VOIDED_STATES or detail_state in VOIDED_STATES
+
+    @property
+    def completed(self) -> bool:
+        return self.state in COMPLETED_STATES
+
+    @property
+    def amount(self) -> Decimal:
+        value = to_decimal(self.detail.get("TRX_PAYMENTAMOUNT")) or to_decimal(
+            self.detail.get("PAYMENTAMOUNT")
+        )
+        return am.money(value or 0)
+
+    @property
+    def method(self) -> str:
+        return METHODS.get(str(self.payment.get("PAYMENTMETHOD") or "").strip().upper(), "other")
+
+    @property
+    def paid_on(self) -> dt.date:
+        for value in (
+            self.detail.get("PAYMENTDATE"),
+            *(self.payment.get(f) for f in self.side.date_fields),
+        ):
+            try:
+                date = to_date(value)
+            except ValueError:
+                continue
+            if date:
+                return date
+        return timezone.localdate()
+
+    @property
+    def reference(self) -> str:
+        """The Sage payment reference (document number), else its payment number or RECORDNO."""
+        return str(self.payment.get("DOCNUMBER") or self.payment.get("RECORDID") or self.payment_id)
+
+
+@dataclass
+class Tally:
+    fetched: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    unmatched: int = 0
+    voided: int = 0
+    closed: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.reasons[reason] += 1
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.reasons.values())
+
+
+# --- the window -------------------------------------------------------------------------------
+
+
+def payment_window_start(*, connection: m.Connection, now: dt.datetime) -> dt.datetime:
+    """Where a scheduled import's window starts: now minus the lookback, moved back to the
+    start of the last successful non-backfill import when that is earlier (or, before any, to
+    the connection's activation), so no gap is ever left unread."""
+    lookback = (
+        m.AdvancedSettings.objects.filter(connection=connection)
+        .values_list("payment_lookback_days", flat=True)
+        .first()
+    )
+    start = now - dt.timedelta(days=DEFAULT_LOOKBACK_DAYS if lookback is None else lookback)
+    last = (
+        m.PaymentImportRun.objects.filter(
+            connection=connection, status=m.PaymentImportRun.Status.SUCCEEDED, backfill=False
+        )
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    floor = last or connection.activated_at
+    return min(start, floor) if floor else start
+
+
+def _start_of(value: dt.date | dt.datetime, *, next_day: bool = False) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    day = value + dt.timedelta(days=1) if next_day else value
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _us_date(value: dt.date) -> str:
+    return value.strftime("%m/%d/%Y")
+
+
+def _window_filter(since: dt.datetime, until: dt.datetime | None):
+    """WHENMODIFIED in the window, by whole days with a day of margin (runs overlap on
+    purpose; duplicates are recognized by their detail ID)."""
+    conditions = [
+        SageQ.greaterthanorequalto(
+            "WHENMODIFIED", _us_date(timezone.localdate(since - SAGE_CLOCK_MARGIN))
+        )
+    ]
+    if until is not None:
+        conditions.append(
+            SageQ.lessthan("WHENMODIFIED", _us_date(timezone.localdate(until + SAGE_CLOCK_MARGIN)))
+        )
+    return SageQ.and_(*conditions)
+
+
+# --- reading Sage -----------------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = KEYS_PER_QUERY) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _read_lines(client, side: Side, window, page_size: int) -> list[Line]:
+    """The side's payments modified in the window and their details (paged)."""
+    payments = {
+        str(p["RECORDNO"]): p
+        for p in client.iter_query(
+            side.payment_object,
+            side.payment_fields,
+            filter=window,
+            orderby=["RECORDNO"],
+            page_size=page_size,
+        )
+    }
+    lines = []
+    for keys in _chunks(sorted(payments, key=_number)):
+        for detail in client.iter_query(
+            side.detail_object,
+            DETAIL_FIELDS,
+            filter=SageQ.in_("PAYMENTKEY", keys),
+            orderby=["RECORDNO"],
+            page_size=page_size,
+        ):
+            lines.append(Line(side, payments.get(str(detail.get("PAYMENTKEY")), {}), detail))
+    return lines
+
+
+def _number(value: str):
+    return (0, int(value)) if str(value).isdigit() else (1, str(value))
+
+
+def _fully_paid(client, side: Side, keys: Iterable[str], page_size: int) -> set[str]:
+    """RECORDNOs among `keys` whose Sage document has nothing left to pay."""
+    paid = set()
+    for chunk in _chunks(sorted(set(keys), key=_number)):
+        for row in client.iter_query(
+            side.document_object,
+            ["RECORDNO", "STATE", "TOTALPAID", "TOTALDUE"],
+            filter=SageQ.in_("RECORDNO", chunk),
+            page_size=page_size,
+        ):
+            due, total_paid = to_decimal(row.get("TOTALDUE")), to_decimal(row.get("TOTALPAID"))
+            if due is not None and due <= 0 and total_paid and total_paid > 0:
+                paid.add(str(row["RECORDNO"]))
+    return paid
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _ledger(connection, lines: list[Line]) -> dict[tuple[str, str], am.SyncRecord]:
+    """The ledger rows of the Sage documents the lines pay, by (Sage object, RECORDNO)."""
+    wanted = defaultdict(set)
+    for line in lines:
+        if line.document_key:
+            wanted[line.side.document_object].add(line.document_key)
+    if not wanted:
+        return {}
+    condition = Q()
+    for sage_object, keys in wanted.items():
+        condition |= Q(sage_object=sage_object, record_no__in=keys)
+    rows = am.SyncRecord.objects.filter(condition, connection=connection)
+    return {(r.sage_object, r.record_no): r for r in rows}
+
+
+def _documents(rows: Iterable[am.SyncRecord]) -> dict[tuple[str, int], object]:
+    """The TMS documents behind ledger rows payments can update (one query per kind)."""
+    ids = defaultdict(set)
+    for row in rows:
+        if row.document_type in DOCUMENTS and not row.role:
+            ids[row.document_type].add(row.document_id)
+    documents = {}
+    for document_type, pks in ids.items():
+        kind = DOCUMENTS[document_type]
+        for doc in kind.model.objects.filter(pk__in=pks).only("pk", "number", kind.status_field):
+            documents[(document_type, doc.pk)] = doc
+    return documents
+
+
+def _is_closed(document_type: str, doc) -> bool:
+    kind = DOCUMENTS[document_type]
+    return getattr(doc, kind.status_field) == kind.closed
+
+
+def _target(line: Line, ledger, documents) -> tuple[am.SyncRecord | None, object, str | None]:
+    """(ledger row, document, skip reason) for a line; (None, None, None) when unmatched."""
+    row = ledger.get((line.side.document_object, line.document_key))
+    if row is None:
+        return None, None, None
+    if row.document_type in NOT_IMPORTED:
+        return row, None, NOT_IMPORTED[row.document_type]
+    if row.role or "intercompany" in row.document_type:
+        return row, None, SKIP_INTERCOMPANY
+    kind = DOCUMENTS.get(row.document_type)
+    if kind is None or kind.side is not line.side:
+        return row, None, SKIP_UNSUPPORTED.format(document_type=row.document_type)
+    doc = documents.get((row.document_type, row.document_id))
+    if doc is None:
+        return row, None, SKIP_DOCUMENT_GONE
+    return row, doc, None
+
+
+# --- the service ------------------------------------------------------------------------------
+
+
+def payments_import(
+    *,
+    connection: m.Connection,
+    since: dt.date | dt.datetime | None = None,
+    until: dt.date | dt.datetime | None = None,
+    client=None,
+    trigger: str = m.PaymentImportRun.Trigger.SCHEDULE,
+    page_size: int = PAGE_SIZE,
+) -> m.PaymentImportRun:
+    """Import the payments Sage recorded (or changed) in a window; returns the run's log row.
+
+    Without `since` and `until` the window follows the lookback rule (`payment_window_start`)
+    up to now. With either, it is a backfill: `since` (a date means its midnight, local time)
+    to `until` (a date includes that whole day); a backfill never moves the next scheduled
+    window. Sage errors do not raise: the run is marked Failed with the message and nothing is
+    stored (everything is read before anything is written). Other exceptions mark the run
+    Failed and propagate.
+    """
+    now = timezone.now()
+    backfill = since is not None or until is not None
+    window_start = (
+        _start_of(since)
+        if since is not None
+        else payment_window_start(connection=connection, now=now)
+    )
+    window_end = _start_of(until, next_day=True) if until is not None else None
+    run = m.PaymentImportRun.objects.create(
+        connection=connection,
+        trigger=trigger,
+        backfill=backfill,
+        window_start=window_start,
+        window_end=window_end or now,
+        started_at=now,
+    )
+    client = client or client_for(connection)
+    requests_before = client.requests_sent
+    tally = Tally()
+    try:
+        window = _window_filter(window_start, window_end)
+        lines = _unique(
+            line for side in SIDES for line in _read_lines(client, side, window, page_size)
+        )
+        tally.fetched = len(lines)
+        ledger = _ledger(connection, lines)
+        documents = _documents(ledger.values())
+        fully_paid = _fully_paid_documents(client, lines, ledger, documents, page_size)
+        _apply(connection, lines, ledger, documents, fully_paid, tally, now)
+    except errors.IntacctError as error:
+        # Sage is only read before anything is written: nothing was stored.
+        read = Tally(fetched=tally.fetched)
+        _finish(run, read, client.requests_sent - requests_before, error=str(error))
+    except Exception as error:
+        read = Tally(fetched=tally.fetched)  # the writes were rolled back
+        _finish(run, read, client.requests_sent - requests_before, error=repr(error))
+        raise
+    else:
+        _finish(run, tally, client.requests_sent - requests_before)
+    run.refresh_from_db()
+    return run
+
+
+def _unique(lines: Iterable[Line]) -> list[Line]:
+    """Each detail once (offset paging may hand a record twice when Sage changes meanwhile)."""
+    seen, unique = set(), []
+    for line in lines:
+        key = (line.side.label, line.detail_id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(line)
+    return unique
+
+
+def _fully_paid_documents(client, lines, ledger, documents, page_size) -> set[tuple[str, int]]:
+    """(document type, id) of the open matched documents Sage shows fully paid."""
+    keys = defaultdict(dict)  # side → {RECORDNO: (document type, id)}
+    for line in lines:
+        row, doc, reason = _target(line, ledger, documents)
+        if doc is None or reason or _is_closed(row.document_type, doc):
+            continue
+        keys[line.side][line.document_key] = (row.document_type, doc.pk)
+    paid = set()
+    for side, by_key in keys.items():
+        paid |= {by_key[key] for key in _fully_paid(client, side, by_key, page_size)}
+    return paid
+
+
+def _apply(connection, lines, ledger, documents, fully_paid, tally: Tally, now) -> None:
+    """Store new payments, close fully paid documents, flag voids (the module's step 4)."""
+    with transaction.atomic():
+        # Two imports of one connection (a schedule and a command) take turns here, so each
+        # run's counts are exact; the unique constraint alone already keeps the rows single.
+        list(
+            m.Connection.objects.select_for_update()
+            .filter(pk=connection.pk)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        existing = {
+            p.sage_detail_id: p
+            for p in am.Payment.objects.filter(
+                connection=connection, sage_detail_id__in=[line.detail_id for line in lines]
+            ).only("pk", "sage_detail_id", "load", "trip", "paystub", "amount", "voided_in_sage_at")
+        }
+        new, voided = [], []
+        for line in lines:
+            row, doc, reason = _target(line, ledger, documents)
+            if row is None:
+                tally.unmatched += 1
+                continue
+            if reason:
+                tally.skip(reason)
+                continue
+            kind = DOCUMENTS[row.document_type]
+            payment = existing.get(line.detail_id)
+            if payment is not None and getattr(payment, f"{kind.payment_field}_id") is None:
+                tally.skip(SKIP_OTHER_SIDE)
+            elif line.voided:
+                if payment is None:
+                    tally.skip(SKIP_VOIDED_BEFORE_IMPORT)
+                elif payment.voided_in_sage_at is None:
+                    voided.append((line, row, payment))
+                else:
+                    tally.duplicates += 1
+            elif payment is not None:
+                tally.duplicates += 1
+            elif not line.completed:
+                tally.skip(SKIP_NOT_POSTED.format(state=line.state or "none"))
+            elif _is_closed(row.document_type, doc):
+                tally.skip(SKIP_CLOSED)
+            elif line.amount <= 0:
+                tally.skip(SKIP_NOT_POSITIVE)
+            else:
+                new.append(_payment(connection, line, kind, doc))
+        _store(connection, new, tally)
+        _close(fully_paid, tally)
+        _flag_voided(connection, voided, tally, now)
+
+
+def _payment(connection, line: Line, kind: DocumentKind, doc) -> am.Payment:
+    method = line.method
+    return am.Payment(
+        **{kind.payment_field: doc},
+        amount=line.amount,
+        paid_on=line.paid_on,
+        method=method,
+        check_number=str(line.payment.get("DOCNUMBER") or "")[:40]
+        if method == Method.CHECK
+        else "",
+        reference=line.reference[:80],
+        note=str(line.payment.get("DESCRIPTION") or ""),
+        source=am.Payment.Source.IMPORTED,
+        connection=connection,
+        sage_payment_id=line.payment_id[:30],
+        sage_detail_id=line.detail_id[:30],
+    )
+
+
+def _store(connection, new: list[am.Payment], tally: Tally) -> None:
+    if not new:
+        return
+    # A writer outside this lock may have stored some already: the constraint drops those.
+    am.Payment.objects.bulk_create(new, ignore_conflicts=True)
+    tally.applied = am.Payment.objects.filter(
+        connection=connection, sage_detail_id__in=[p.sage_detail_id for p in new]
+    ).count()
+    tally.duplicates += len(new) - tally.applied
+
+
+def _close(fully_paid: set[tuple[str, int]], tally: Tally) -> None:
+    """Close fully paid documents with a conditional update (one query per kind)."""
+    ids = defaultdict(list)
+    for document_type, pk in fully_paid:
+        ids[document_type].append(pk)
+    for document_type, pks in ids.items():
+        kind = DOCUMENTS[document_type]
+        tally.closed += (
+            kind.model.objects.filter(pk__in=pks)
+            .exclude(**{kind.status_field: kind.closed})
+            .update(**{kind.status_field: kind.closed})
+        )
+
+
+def _flag_voided(connection, voided, tally: Tally, now) -> None:
+    """Mark imported payments Sage shows voided and open an Error Transaction for each."""
+    if not voided:
+        return
+    am.Payment.objects.filter(
+        pk__in=[payment.pk for _, _, payment in voided], voided_in_sage_at__isnull=True
+    ).update(voided_in_sage_at=now)
+    am.ErrorTransaction.objects.bulk_create(
+        [
+            am.ErrorTransaction(
+                entity_type="Payment",
+                transaction_type=line.side.transaction_type,
+                subsidiary=connection.subsidiary,
+                document_type="payment",
+                document_id=payment.pk,
+                reference=row.reference,
+                total=payment.amount,
+                message=PAYMENT_VOIDED.format(
+                    transaction_type=line.side.transaction_type,
+                    reference=line.reference,
+                    amount=payment.amount,
+                    document=row.reference,
+                ),
+                details=[
+                    {
+                        "errorno": "",
+                        "description": PAYMENT_VOIDED_DESCRIPTION,
+                        "description2": (
+                            f"{line.side.payment_object} {line.payment_id}, detail "
+                            f"{line.detail_id}, is voided in Sage."
+                        ),
+                        "correction": "",
+                    }
+                ],
+            )
+            for line, row, payment in voided
+        ],
+        ignore_conflicts=True,  # one open error per payment
+    )
+    tally.voided = len(voided)
+
+
+def _finish(run: m.PaymentImportRun, tally: Tally, requests: int, *, error: str = "") -> None:
+    m.PaymentImportRun.objects.filter(pk=run.pk).update(
+        status=m.PaymentImportRun.Status.FAILED if error else m.PaymentImportRun.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        fetched=tally.fetched,
+        applied=tally.applied,
+        duplicates=tally.duplicates,
+        skipped=tally.skipped,
+        skipped_reasons=dict(tally.reasons),
+        unmatched=tally.unmatched,
+        voided=tally.voided,
+        closed=tally.closed,
+        requests=requests,
+        error=error,
+    )
