@@ -339,9 +339,13 @@ def summary_invoice_draft(data: RunData, summary: am.SummaryInvoice) -> Draft:
 
 def summary_invoices_ready(*, connection: m.Connection) -> QuerySet:
     external = am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary)
-    loads = am.Load.objects.select_related(
-        "customer", "invoice_as_subsidiary", "fleet", "office", "driver", "truck", "trailer"
-    ).prefetch_related("lines")
+    loads = (
+        am.Load.objects.select_related(
+            "customer", "invoice_as_subsidiary", "fleet", "office", "driver", "truck", "trailer"
+        )
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
     return (
         am.SummaryInvoice.objects.filter(
             subsidiary=connection.subsidiary, status=am.SummaryInvoice.Status.ISSUED
@@ -520,7 +524,7 @@ def intercompany_bill_draft(data: RunData, load: am.Load) -> Draft:
         description=f"Intercompany bill for load {load.number} from {load.tender_as_subsidiary}",
         reference=load.number,
         lines=load_lines(data, load),
-        value_of=_fields(load_fields(load)),
+        value_of=_fields({**load_fields(load), "trip_number": load.number}),
     )
 
 
@@ -707,7 +711,7 @@ def carrier_settlement_draft(data: RunData, settlement: am.CarrierSettlement) ->
 
 
 def carrier_settlements_ready(*, connection: m.Connection) -> QuerySet:
-    trips = am.Trip.objects.select_related(*TRIP_RELATED).prefetch_related("lines")
+    trips = am.Trip.objects.select_related(*TRIP_RELATED).prefetch_related("lines").order_by("pk")
     return (
         am.CarrierSettlement.objects.filter(
             subsidiary=connection.subsidiary, status=am.CarrierSettlement.Status.APPROVED
@@ -742,8 +746,10 @@ def driver_settlement_draft(data: RunData, settlement: am.DriverSettlement) -> D
 
 
 def driver_settlements_ready(*, connection: m.Connection) -> QuerySet:
-    stubs = am.Paystub.objects.select_related("subsidiary", "driver__carrier").prefetch_related(
-        "lines"
+    stubs = (
+        am.Paystub.objects.select_related("subsidiary", "driver__carrier")
+        .prefetch_related("lines")
+        .order_by("pk")
     )
     return (
         am.DriverSettlement.objects.filter(

@@ -126,7 +126,7 @@ def party_resolve(
             return matches[0][side.id_field]
     if getattr(settings, side.auto_create):
         model = party._meta.model_name
-        party_id = f"{side.object[0]}-{model[0].upper()}{party.pk}"
+        party_id = f"{side.object[0]}-{model[:3].upper()}{party.pk}"  # C-CAR12, V-DRI3
         trail.append(f"{side.label} {party.name}: {party_id} (created by Auto Create {side.label})")
         if data.dry_run:
             return party_id

@@ -43,7 +43,13 @@ def assert_valid_request(intacct_schema):
 
 
 @pytest.fixture
-def sandbox(db, settings):
+def sandbox_requests() -> list[bytes]:
+    """Every request body the client sent to the sandbox during the test, in order."""
+    return []
+
+
+@pytest.fixture
+def sandbox(db, settings, sandbox_requests):
     """The seeded demo Sage company, with the client's HTTP seam routed into the gateway and
     the app's settings pointed at it."""
     settings.INTACCT_ENDPOINT_URL = SANDBOX_URL
@@ -52,6 +58,7 @@ def sandbox(db, settings):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
 
         def reply(request):
+            sandbox_requests.append(request.body)
             answer = gateway.handle(request.body, endpoint_url=SANDBOX_URL)
             return answer.status, answer.headers, answer.body
 
@@ -63,7 +70,12 @@ def sandbox(db, settings):
 def connection(sandbox):
     """Ridgeline Freight connected to the sandbox's E100 entity and Active, with master default
     accounts, one specific-item account (DETENTION) and the required custom fields mapped."""
-    subsidiary = f.SubsidiaryFactory(code="RF", name="Ridgeline Freight")
+    return connect("RF", "Ridgeline Freight")
+
+
+def connect(code: str, name: str) -> m.Connection:
+    """A subsidiary connected to the sandbox entity of its name, set up like `connection`."""
+    subsidiary = f.SubsidiaryFactory(code=code, name=name)
     connection = services.connection_start(subsidiary=subsidiary)
     services.connection_set_destination(
         connection=connection, destination=m.Connection.Destination.MATCHING_ENTITY
