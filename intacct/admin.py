@@ -52,6 +52,13 @@ class ProfileManagerOnly:
     def has_delete_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
+    # CSV import and export (django-import-export) allow every staff user unless told otherwise.
+    def has_import_permission(self, request, *args, **kwargs):
+        return self.has_module_permission(request)
+
+    def has_export_permission(self, request, *args, **kwargs):
+        return self.has_module_permission(request)
+
 
 class AccountMappingInline(ProfileManagerOnly, admin.TabularInline):
     model = m.AccountMapping
