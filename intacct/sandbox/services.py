@@ -262,6 +262,7 @@ def sandbox_document_reverse(
         # An accountant cancels the payment request first; the console does both at once.
         document.data.pop("SELECTED", None)
         document.state = engine.POSTED
+        engine.save(document, timezone.now())
     on = on or timezone.localdate()
     user = SandboxUser.objects.filter(company=document.company).first()
     ctx = engine.Context(
