@@ -24,7 +24,7 @@ from .client import (
     Session,
 )
 from .functions import InvoiceLine, Q
-from .wire import to_date, to_decimal
+from .wire import convert, to_date, to_decimal
 
 __all__ = [
     "AuditRecord",
@@ -37,6 +37,7 @@ __all__ = [
     "Result",
     "SenderCredentials",
     "Session",
+    "convert",
     "errors",
     "functions",
     "to_date",

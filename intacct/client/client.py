@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import requests
@@ -33,7 +33,7 @@ from .errors import (
     classify_function_errors,
 )
 from .redaction import redact_xml
-from .wire import as_list, element, parse, text_of, to_bytes
+from .wire import as_list, convert, element, parse, text_of, to_bytes
 
 logger = logging.getLogger("intacct.client")
 
@@ -233,6 +233,8 @@ class IntacctClient:
         return self.session
 
     def _login_element(self) -> ET.Element:
+        """`login` in the schema's order; an entity's `locationid` signs in at that entity
+        (getAPISession then asks for the same level); top level and login level send none."""
         creds = self.credentials
         return element(
             "authentication",
@@ -242,6 +244,7 @@ class IntacctClient:
                     "userid": creds.user_id,
                     "companyid": creds.company_id,
                     "password": creds.password,
+                    "locationid": creds.location_id or None,
                 },
             ),
         )
@@ -546,9 +549,11 @@ class IntacctClient:
         filter=None,
         orderby=(),
         page_size: int = fn.MAX_QUERY_PAGE,
+        schema: Mapping[str, Callable] | None = None,
         **options,
     ) -> Iterator[dict]:
-        """Every record a `query` matches, page after page (offset paging)."""
+        """Every record a `query` matches, page after page (offset paging). With `schema`
+        (field -> converter, e.g. {"TOTALDUE": to_decimal}) those leaves are converted."""
         offset = 0
         while True:
             result = self.call(
@@ -562,7 +567,7 @@ class IntacctClient:
                     **options,
                 )
             )
-            yield from result.data
+            yield from _typed(result.data, schema)
             offset += len(result.data)
             if not result.data or not result.numremaining:
                 return
@@ -574,21 +579,29 @@ class IntacctClient:
         *,
         fields="*",
         page_size: int = fn.MAX_READ_BY_QUERY_PAGE,
+        schema: Mapping[str, Callable] | None = None,
     ) -> Iterator[dict]:
         """Every record a readByQuery matches, following readMore until nothing remains."""
         result = self.call(fn.read_by_query(object, query, fields=fields, page_size=page_size))
-        yield from result.data
+        yield from _typed(result.data, schema)
         while result.numremaining and result.result_id:
             result = self.call(fn.read_more(result.result_id))
-            yield from result.data
+            yield from _typed(result.data, schema)
 
-    def read(self, object: str, keys: Sequence, *, fields="*") -> list[dict]:
+    def read(
+        self,
+        object: str,
+        keys: Sequence,
+        *,
+        fields="*",
+        schema: Mapping[str, Callable] | None = None,
+    ) -> list[dict]:
         records = []
         for start in range(0, len(keys), fn.MAX_READ_KEYS):
             records += self.call(
                 fn.read(object, keys[start : start + fn.MAX_READ_KEYS], fields=fields)
             ).data
-        return records
+        return list(_typed(records, schema))
 
     def read_by_name(self, object: str, names: Sequence[str], *, fields="*") -> list[dict]:
         return self.call(fn.read_by_name(object, names, fields=fields)).data
@@ -665,6 +678,10 @@ def _result(raw: dict) -> Result:
         result_id=attrs.get("resultId") or None,
         errors=_errors(raw.get("errormessage")),
     )
+
+
+def _typed(records: list[dict], schema) -> Iterator[dict]:
+    return (convert(r, schema) for r in records) if schema else iter(records)
 
 
 def _mark_already_applied(functions, results) -> None:

@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import xmltodict
@@ -50,6 +51,24 @@ def to_date(value: str | None) -> dt.date | None:
         except ValueError:
             continue
     raise ValueError(f"'{value}' is not a date Sage uses (mm/dd/yyyy).")
+
+
+def convert(record: dict, schema: Mapping[str, Callable[[str | None], object]]) -> dict:
+    """A copy of `record` whose leaves named in `schema` are converted by the caller's
+    converter (e.g. {"TOTALDUE": to_decimal, "WHENDUE": to_date}); other leaves stay text.
+
+    Raises ValueError naming the field when a value does not convert. Never produces floats:
+    use to_decimal for amounts.
+    """
+    converted = dict(record)
+    for name, converter in schema.items():
+        if name not in record:
+            continue
+        try:
+            converted[name] = converter(text_of(record[name]) or None)
+        except ValueError as exc:
+            raise ValueError(f"Sage field {name}: {exc}") from None
+    return converted
 
 
 def _text(value) -> str:

@@ -13,7 +13,7 @@ import xmltodict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intacct.client import InvoiceLine, Q, errors, to_date, to_decimal
+from intacct.client import Credentials, InvoiceLine, Q, convert, errors, to_date, to_decimal
 from intacct.client import functions as fn
 from intacct.client.wire import element
 
@@ -686,3 +686,58 @@ def test_leaf_values_convert_only_when_the_caller_asks():
     assert to_date("2026-11-23") == dt.date(2026, 11, 23)
     with pytest.raises(ValueError, match="not a date"):
         to_date("23.11.2026")
+
+
+@pytest.mark.parametrize(
+    ("location_id", "login_tail", "session_body"),
+    [
+        ("E100", b"<locationid>E100</locationid></login>", b"<locationid>E100</locationid>"),
+        ("", b"<password>user-Secret-2</password></login>", b"<locationid />"),
+        (None, b"<password>user-Secret-2</password></login>", b"<getAPISession />"),
+    ],
+    ids=["entity", "top-level", "login-level"],
+)
+def test_the_login_carries_the_entity_and_validates_at_every_level(
+    location_id, login_tail, session_body, assert_valid_request
+):
+    client, _ = make_client(
+        credentials=Credentials("ACME-CO", "ws_user", "user-Secret-2", location_id=location_id)
+    )
+    body = client.build_request(
+        [fn.get_api_session(location_id=location_id)],
+        auth=client._login_element(),
+        request_controlid="r",
+    )
+    assert login_tail in body and session_body in body
+    assert_valid_request(body)
+
+
+@responses.activate
+def test_query_leaves_convert_by_the_callers_schema_never_to_float():
+    add_session(responses)
+    data = (
+        '<data listtype="ARINVOICE" count="2" totalcount="2" numremaining="0">'
+        "<ARINVOICE><RECORDNO>7</RECORDNO><TOTALDUE>1,250.10</TOTALDUE>"
+        "<WHENDUE>12/20/2026</WHENDUE><STATE>Posted</STATE></ARINVOICE>"
+        "<ARINVOICE><RECORDNO>8</RECORDNO><TOTALDUE>0</TOTALDUE><WHENDUE/>"
+        "<STATE>Paid</STATE></ARINVOICE></data>"
+    )
+    reply_per_function(responses, lambda cid, name: ok(cid, data, name))
+    client, _ = make_client()
+    schema = {"TOTALDUE": to_decimal, "WHENDUE": to_date}
+
+    records = list(client.iter_query("ARINVOICE", ["RECORDNO"], schema=schema))
+
+    assert records == [
+        {
+            "RECORDNO": "7",
+            "TOTALDUE": Decimal("1250.10"),
+            "WHENDUE": dt.date(2026, 12, 20),
+            "STATE": "Posted",
+        },
+        {"RECORDNO": "8", "TOTALDUE": Decimal("0"), "WHENDUE": None, "STATE": "Paid"},
+    ]
+    with pytest.raises(
+        ValueError, match=re.escape("Sage field WHENDUE: '20.12.2026' is not a date")
+    ):
+        convert({"WHENDUE": "20.12.2026"}, schema)
