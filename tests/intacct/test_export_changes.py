@@ -128,7 +128,7 @@ def test_a_posted_bill_needs_manual_reversal_then_the_next_version_goes(connecti
 
     assert (summary.created, summary.failed) == (1, 0)
     second = SandboxRecord.objects.get(object="APBILL", key=f"{trip.number}-2")
-    assert second.data["TOTALENTERED"] == "995.00"
+    assert second.data["TOTALENTERED"] == "975.00"  # 900 linehaul + 75 lumper (no fuel)
     assert am.ErrorTransaction.objects.get(document_id=trip.pk).status == "resolved"
 
 
