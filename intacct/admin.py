@@ -19,7 +19,6 @@ from . import messages as msg
 from . import models as m
 from . import resources, services
 from .client import errors
-from .sage import client_for
 
 PERMISSION = "accounting.manage_company_profile"
 Step = m.Connection.Step
@@ -218,6 +217,7 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
             view(require_POST(self.refresh_choices), "refresh", "<int:pk>/refresh/"),
             view(require_POST(self.primary_sync), "primary_sync", "<int:pk>/primary-sync/"),
             view(self.preview_load, "preview_load", "preview/load/<int:load_id>/"),
+            view(self.preview_document, "preview_document", "preview/<str:model>/<int:pk>/"),
             *super().get_urls(),
         ]
 
@@ -541,40 +541,31 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
         return redirect("admin:intacct_connection_change", pk)
 
     def preview_load(self, request, load_id):
-        """The exact payload a load would send, with the resolution trail; sends nothing."""
-        from accounting.models import Load
+        return self.preview_document(request, "load", load_id)
+
+    def preview_document(self, request, model, pk):
+        """What a TMS document would send to Sage, as each Sage document it becomes, with the
+        resolution trail; sends nothing. `model`: load, trip, paystub, summaryinvoice, ..."""
+        from django.apps import apps
+        from django.http import Http404
 
         from . import export
 
-        load = get_object_or_404(Load, pk=load_id)
-        connection = m.Connection.objects.filter(
-            subsidiary_id=load.invoice_as_subsidiary_id, status=m.Connection.Status.ACTIVE
-        ).first()
+        try:
+            model_class = apps.get_model("accounting", model)
+        except LookupError:
+            raise Http404(f"No such document kind: {model}") from None
+        if not any(t.model is model_class for t in export.DOCUMENT_TYPES.values()):
+            raise Http404(f"{model_class._meta.verbose_name} does not export to Sage Intacct")
+        doc = get_object_or_404(model_class, pk=pk)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "load": load,
-            "title": f"Sage payload preview: load {load.number}",
-            "trail": [],
-            "payload": "",
-            "problem": "",
+            "doc_opts": model_class._meta,
+            "doc": doc,
+            "title": f"Sage payload preview: {model_class._meta.verbose_name} {doc}",
+            "previews": export.document_previews(doc=doc),
         }
-        if connection is None:
-            context["problem"] = (
-                f"{load.invoice_as_subsidiary} has no active Sage Intacct "
-                "connection, so this load does not export."
-            )
-        else:
-            trail = []
-            try:
-                data = export.run_data(connection, client_for(connection), dry_run=True)
-                function = export.load_invoice_function(
-                    data=data, load=load, controlid="preview", trail=trail
-                )
-                context["payload"] = _pretty(function.body)
-            except (export.ExportError, errors.IntacctError) as error:
-                context["problem"] = str(error)
-            context["trail"] = trail
         return TemplateResponse(request, "admin/intacct/preview.html", context)
 
 
@@ -621,15 +612,6 @@ def _tabs(connection, current) -> list[dict]:
         {"key": key, "label": label, "url": url, "current": key == current}
         for key, label, url in rows
     ]
-
-
-def _pretty(body) -> str:
-    import copy
-    import xml.etree.ElementTree as ET
-
-    node = copy.deepcopy(body)
-    ET.indent(node)
-    return ET.tostring(node, encoding="unicode")
 
 
 @admin.register(m.PaymentImportRun)

@@ -787,6 +787,17 @@ class DocumentType:
     ready: Callable
     draft: Callable
     suffix: str = ""
+    subsidiary_field: str = "subsidiary"  # the document's field naming the exporting subsidiary
+
+    def applies_to(self, doc) -> bool:
+        """Whether `doc` (an instance of `model`) can export as this type at all."""
+        if self.model is am.ECheck:
+            return doc.export_ar if self.side == "ar" else doc.export_ap
+        if self.model is am.CarrierStatement:
+            return doc.direction == self.side
+        if self.suffix == "-IC":
+            return doc.is_cross_subsidiary
+        return True
 
     @property
     def prefix(self) -> str:  # of the stable controlids
@@ -812,7 +823,15 @@ DOCUMENT_TYPES = {
     t.document_type: t
     for t in (
         DocumentType(
-            "load", am.Load, "ARINVOICE", "Load", "Invoice", (AR_ON,), loads_ready, load_draft
+            "load",
+            am.Load,
+            "ARINVOICE",
+            "Load",
+            "Invoice",
+            (AR_ON,),
+            loads_ready,
+            load_draft,
+            subsidiary_field="invoice_as_subsidiary",
         ),
         DocumentType(
             "summary_invoice",
@@ -855,6 +874,7 @@ DOCUMENT_TYPES = {
             intercompany_invoices_ready,
             intercompany_invoice_draft,
             suffix="-IC",
+            subsidiary_field="tender_as_subsidiary",
         ),
         DocumentType("trip", am.Trip, "APBILL", "Trip", "Bill", (AP_ON,), trips_ready, trip_draft),
         DocumentType(
@@ -917,6 +937,7 @@ DOCUMENT_TYPES = {
             intercompany_bills_ready,
             intercompany_bill_draft,
             suffix="-IC",
+            subsidiary_field="invoice_as_subsidiary",
         ),
     )
 }

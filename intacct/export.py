@@ -118,6 +118,56 @@ def document_function(
     )
 
 
+@dataclass
+class Preview:
+    """What one document would send as one document type, and why; nothing is sent."""
+
+    document_type: str
+    label: str  # "Load → AR invoice"
+    payload: str = ""
+    trail: list = field(default_factory=list)
+    problem: str = ""
+
+
+def document_previews(*, doc) -> list[Preview]:
+    """Every Sage document `doc` exports as, built without sending: the exact payload and
+    the resolution trail, or the problem that stops it."""
+    previews = []
+    for kind in DOCUMENT_TYPES.values():
+        if not isinstance(doc, kind.model) or not kind.applies_to(doc):
+            continue
+        side = "AR invoice" if kind.side == "ar" else "AP bill"
+        preview = Preview(
+            kind.document_type, f"{kind.entity_type} → {kind.transaction_type} ({side})"
+        )
+        subsidiary = getattr(doc, kind.subsidiary_field)
+        connection = m.Connection.objects.filter(
+            subsidiary=subsidiary, status=m.Connection.Status.ACTIVE
+        ).first()
+        if connection is None:
+            preview.problem = (
+                f"{subsidiary} has no active Sage Intacct connection, so this does not export."
+            )
+            previews.append(preview)
+            continue
+        try:
+            data = run_data(connection, client_for(connection), dry_run=True)
+            function = document_function(
+                data=data,
+                document_type=kind.document_type,
+                doc=doc,
+                controlid="preview",
+                trail=preview.trail,
+            )
+            node = copy.deepcopy(function.body)
+            ET.indent(node)
+            preview.payload = ET.tostring(node, encoding="unicode")
+        except (ExportError, errors.IntacctError) as error:
+            preview.problem = str(error)
+        previews.append(preview)
+    return previews
+
+
 def load_invoice_function(*, data: RunData, load, controlid: str, term=None, trail=None):
     """The create_invoice for a load (kept for callers that speak of loads)."""
     return document_function(

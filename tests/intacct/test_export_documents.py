@@ -350,3 +350,24 @@ def _paystub_run_queries(connection, count):
 def test_paystub_queries_and_requests_do_not_grow_with_the_batch(connection):
     # 50, not 100: SQLite splits a bulk insert of 100 ledger rows in two (its variable limit).
     assert _paystub_run_queries(connection, 10) == _paystub_run_queries(connection, 50)
+
+
+def test_trip_paystub_and_settlement_pages_preview_their_payload(connection, admin_client):
+    from django.urls import reverse
+
+    trip = make_trip(connection)
+    stub = paystub(connection, driver(connection))
+    settlement = f.CarrierSettlementFactory(subsidiary=connection.subsidiary, carrier=trip.carrier)
+    for doc, bill_number in ((trip, trip.number), (stub, stub.number), (settlement, None)):
+        model = doc._meta.model_name
+        page = admin_client.get(reverse(f"admin:accounting_{model}_change", args=[doc.pk]))
+        url = reverse("admin:intacct_preview_document", args=[model, doc.pk])
+        assert url in page.content.decode()
+        text = admin_client.get(url).content.decode()
+        assert "Nothing is sent from this page." in text
+        if bill_number:
+            assert f"&lt;RECORDID&gt;{bill_number}&lt;/RECORDID&gt;" in text
+            assert "(External Accounting ID)" in text
+        else:  # a settlement with no trips has nothing to bill, and says so
+            assert f"{settlement.number} has no lines to bill." in text
+    assert not sage("APBILL").exists()
