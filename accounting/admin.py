@@ -12,7 +12,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from intacct import error_transactions as errors_service
 
-from . import models, resources
+from . import models, resources, services
 from .services import trip_carrier_invoice_record
 
 BILLING = "accounting.billing"
@@ -222,6 +222,24 @@ class LoadAdmin(TotalsAdminMixin, ImportExportModelAdmin):
     autocomplete_fields = ["customer", "driver", "truck", "trailer"]
     raw_id_fields = ["summary_invoice"]
     inlines = [LoadChargeInline, TripInline, LoadPaymentInline]
+    actions = ["invoice_selected"]
+
+    @admin.action(description="Invoice selected loads (batch invoicing)", permissions=["change"])
+    def invoice_selected(self, request, queryset):
+        invoiced = services.loads_invoice(load_ids=list(queryset.values_list("pk", flat=True)))
+        skipped = queryset.count() - len(invoiced)
+        self.message_user(
+            request,
+            f"{len(invoiced)} load(s) invoiced, one invoice each; they are sent to Sage "
+            "Intacct now where the subsidiary syncs."
+            + (
+                f" {skipped} skipped: only Released or Queued loads can be invoiced."
+                if skipped
+                else ""
+            ),
+            messages.SUCCESS if invoiced else messages.WARNING,
+        )
+
     fieldsets = [
         (None, {"fields": ["number", "customer", "billing_status", "invoiced_at"]}),
         (

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from . import demo_data
 from . import models as m
-from .signals import carrier_invoice_uploaded
+from .signals import carrier_invoice_uploaded, loads_invoiced
 
 ACCESSORIALS = ("DETENTION", "LUMPER", "LAYOVER", "TONU", "STOPOFF")
 DISPATCHERS = ("Maria Lopez", "Tom Becker", "Priya Shah", "Owen Clarke")
@@ -54,6 +54,28 @@ def trip_carrier_invoice_record(*, trip: m.Trip, previous_document: str = "") ->
         carrier_invoice_uploaded_at=trip.carrier_invoice_uploaded_at
     )
     transaction.on_commit(lambda: carrier_invoice_uploaded.send(sender=m.Trip, trip=trip))
+
+
+INVOICEABLE = (m.BillingStatus.RELEASED, m.BillingStatus.QUEUED)
+
+
+@transaction.atomic
+def loads_invoice(*, load_ids: list[int]) -> list[int]:
+    """Batch invoicing: every Released or Queued load of `load_ids` becomes Invoiced now (one
+    invoice each); the others are left as they are. Returns the ids invoiced and announces
+    them once committed, so the integration can send them at once."""
+    ids = list(
+        m.Load.objects.filter(pk__in=load_ids, billing_status__in=INVOICEABLE).values_list(
+            "pk", flat=True
+        )
+    )
+    now = timezone.now()
+    m.Load.objects.filter(pk__in=ids, billing_status__in=INVOICEABLE).update(
+        billing_status=m.BillingStatus.INVOICED, invoiced_at=now, updated_at=now
+    )
+    if ids:
+        transaction.on_commit(lambda: loads_invoiced.send(sender=m.Load, load_ids=ids))
+    return ids
 
 
 @transaction.atomic

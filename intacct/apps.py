@@ -6,10 +6,11 @@ class IntacctConfig(AppConfig):
     verbose_name = "Sage Intacct"
 
     def ready(self):
-        from accounting.signals import carrier_invoice_uploaded
+        from accounting.signals import carrier_invoice_uploaded, loads_invoiced
 
-        from .tasks import carrier_invoice_uploaded_receiver
+        from .tasks import carrier_invoice_uploaded_receiver, loads_invoiced_receiver
 
         carrier_invoice_uploaded.connect(
             carrier_invoice_uploaded_receiver, dispatch_uid="intacct-send-on-upload"
         )
+        loads_invoiced.connect(loads_invoiced_receiver, dispatch_uid="intacct-batch-invoicing")

@@ -13,6 +13,7 @@ logger = logging.getLogger("intacct.tasks")
 
 EXPORT_TASK = "intacct.tasks.connection_export"
 TRIP_TASK = "intacct.tasks.trip_export"
+LOADS_TASK = "intacct.tasks.loads_export_now"
 PAYMENT_TASK = "intacct.tasks.connection_payments_import"
 PAYMENT_IMPORT_INTERVAL_MINUTES = 12 * 60
 
@@ -63,6 +64,34 @@ def trip_export(trip_id: int) -> dict:
         return {"skipped": "no active connection"}
     summary = trips_export(connection=connection, ids=[trip_id])
     return {"created": summary.created, "failed": summary.failed}
+
+
+def loads_export_now(connection_id: int, load_ids: list[int]) -> dict:
+    """Export these loads' invoices now (after batch invoicing). Safe to run twice."""
+    from .export import loads_export
+
+    connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    if connection is None or not connection.is_syncing:
+        return {"skipped": "connection not active"}
+    summary = loads_export(
+        connection=connection, ids=load_ids, batch_size=settings.INTACCT_BATCH_SIZE
+    )
+    return {"created": summary.created, "failed": summary.failed, "requests": summary.requests}
+
+
+def loads_invoiced_receiver(sender, load_ids, **kwargs) -> None:
+    """Batch invoicing: queue each syncing subsidiary's newly invoiced loads at once, in
+    batches, rather than waiting for the next export cycle."""
+    from accounting.models import Load
+
+    by_subsidiary: dict[int, list[int]] = {}
+    for load_id, subsidiary_id in Load.objects.filter(pk__in=load_ids).values_list(
+        "pk", "invoice_as_subsidiary_id"
+    ):
+        by_subsidiary.setdefault(subsidiary_id, []).append(load_id)
+    for connection in m.Connection.objects.filter(subsidiary_id__in=by_subsidiary):
+        if connection.is_syncing:
+            async_task(LOADS_TASK, connection.pk, by_subsidiary[connection.subsidiary_id])
 
 
 def carrier_invoice_uploaded_receiver(sender, trip, **kwargs) -> None:

@@ -331,3 +331,33 @@ def test_the_preview_names_what_blocks_the_export(connection, admin_client):
     load = make_load(connection, customer_name="Westgate Retail", external_id=None)
     text = admin_client.get(reverse("admin:intacct_preview_load", args=[load.pk])).content
     assert msg.CUSTOMER_NOT_LINKED.encode() in text
+
+
+def test_batch_invoicing_invoices_the_selected_loads_and_sends_them_at_once(
+    connection, admin_client, monkeypatch, django_capture_on_commit_callbacks, sandbox_requests
+):
+    from django.urls import reverse
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # the task runs inline instead of on the cluster
+    released = [make_load(connection, billing_status="released") for _ in range(3)]
+    completed = make_load(connection, billing_status="completed")
+    sandbox_requests.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:accounting_load_changelist"),
+            {
+                "action": "invoice_selected",
+                "_selected_action": [load.pk for load in [*released, completed]],
+            },
+            follow=True,
+        )
+    assert "3 load(s) invoiced, one invoice each" in response.content.decode()
+    assert "1 skipped: only Released or Queued loads can be invoiced." in (
+        response.content.decode()
+    )
+    assert sorted(invoices().values_list("key", flat=True)) == sorted(
+        load.number for load in released
+    )
+    assert len(sandbox_requests) == 2  # the session, then one request for the batch
+    assert am.Load.objects.get(pk=completed.pk).billing_status == "completed"
