@@ -78,6 +78,13 @@ class ExternalIdInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("subsidiary")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Read the subsidiaries once per page, not once per row's select.
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "subsidiary" and field is not None:
+            field.choices = list(field.choices)
+        return field
+
 
 class PartyAdmin(ImportExportModelAdmin):
     search_fields = ["name", "email", "external_ids__external_id"]

@@ -218,3 +218,54 @@ def test_a_valid_load_form_saves_the_line_with_its_amount(admin_client):
     )
     assert response.status_code == 302
     assert load.lines.get().amount == Decimal("300.25")
+
+
+def _statement_line(statement):
+    return m.CarrierStatementLine.objects.create(
+        statement=statement, description="Linehaul", amount=Decimal("250.00")
+    )
+
+
+# For each page with inlines: add rows to every inline of an object.
+MORE_ROWS = {
+    m.Subsidiary: lambda s: [f.OfficeFactory(subsidiary=s), f.FleetFactory(subsidiary=s)],
+    m.Customer: lambda c: [f.ExternalIdFactory(customer=c)],
+    m.Carrier: lambda c: [f.ExternalIdFactory(customer=None, carrier=c)],
+    m.Load: lambda load: [
+        f.LoadChargeFactory(load=load),
+        f.TripChargeFactory(trip=f.TripFactory(load=load)),
+        f.PaymentFactory(load=load),
+    ],
+    m.Trip: lambda trip: [f.TripChargeFactory(trip=trip), f.PaymentFactory(load=None, trip=trip)],
+    m.Paystub: lambda stub: [
+        f.PaystubLineFactory(paystub=stub),
+        f.PaymentFactory(load=None, paystub=stub),
+    ],
+    m.SummaryInvoice: lambda invoice: [f.LoadFactory(summary_invoice=invoice)],
+    m.CarrierStatement: _statement_line,
+}
+
+
+def _change_page_queries(client, obj):
+    url = reverse(f"admin:accounting_{obj._meta.model_name}_change", args=[obj.pk])
+    client.get(url)  # warm the session and the content types
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("model", list(MORE_ROWS), ids=lambda model: model.__name__)
+def test_the_change_page_costs_the_same_queries_with_1_and_6_inline_rows(admin_client, model):
+    obj = MAKERS[model]()
+    few = _change_page_queries(admin_client, obj)
+    for _ in range(5):
+        MORE_ROWS[model](obj)
+    many = _change_page_queries(admin_client, obj)
+    assert many == few
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model.__name__)
+def test_the_change_page_costs_the_same_queries_for_any_object(admin_client, model):
+    first, second = MAKERS[model](), MAKERS[model]()
+    assert _change_page_queries(admin_client, first) == _change_page_queries(admin_client, second)

@@ -3,12 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from tablib import Dataset
 
 from accounting import models as m
-from accounting import resources
+from accounting import resources, roles
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,17 @@ def test_a_clean_customer_file_previews_then_imports_on_confirm(admin_client):
     )
     assert done.status_code == 302
     assert m.Customer.objects.get().city == "Houston"
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 403), (roles.SUPPORT, 200), (roles.ADMIN, 200)]
+)
+def test_only_users_who_may_change_customers_reach_the_import_page(
+    db, client, django_user_model, role, status
+):
+    user = django_user_model.objects.create_user("clerk", password="pw-123456", is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    assert client.get(reverse("admin:accounting_customer_import")).status_code == status
+    assert client.get(reverse("admin:accounting_customer_export")).status_code == status
