@@ -692,38 +692,31 @@ def paystubs_ready(*, connection: m.Connection) -> QuerySet:
     )
 
 
-def carrier_settlement_draft(data: RunData, settlement: am.CarrierSettlement) -> Draft:
-    """A carrier's approved trips as one bill, each line naming its trip."""
-    lines = []
-    for trip in settlement.trips.all():
-        lines += trip_lines(data, trip, memo_prefix=f"Trip {trip.number}: ")
-    fields = _carrier_fields(settlement.carrier, settlement.subsidiary, settlement.number)
+def _settlement_draft(settlement, *, party, term_key, label, lines, fields) -> Draft:
     return Draft(
         side="ap",
-        party=settlement.carrier,
-        term_key=("carrier", settlement.carrier_id),
+        party=party,
+        term_key=term_key,
         date=_day(settlement.approved_at),
-        description=f"Carrier settlement {settlement.number}",
+        description=f"{label} {settlement.number}",
         reference=settlement.number,
         lines=lines,
         value_of=_fields(fields),
     )
 
 
-def carrier_settlements_ready(*, connection: m.Connection) -> QuerySet:
-    trips = am.Trip.objects.select_related(*TRIP_RELATED).prefetch_related("lines").order_by("pk")
-    return (
-        am.CarrierSettlement.objects.filter(
-            subsidiary=connection.subsidiary, status=am.CarrierSettlement.Status.APPROVED
-        )
-        .select_related("subsidiary", "carrier")
-        .prefetch_related(
-            Prefetch("trips", queryset=trips),
-            Prefetch(
-                "carrier__external_ids",
-                am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary),
-            ),
-        )
+def carrier_settlement_draft(data: RunData, settlement: am.CarrierSettlement) -> Draft:
+    """A carrier's approved trips as one bill, each line naming its trip."""
+    lines = []
+    for trip in settlement.trips.all():
+        lines += trip_lines(data, trip, memo_prefix=f"Trip {trip.number}: ")
+    return _settlement_draft(
+        settlement,
+        party=settlement.carrier,
+        term_key=("carrier", settlement.carrier_id),
+        label="Carrier settlement",
+        lines=lines,
+        fields=_carrier_fields(settlement.carrier, settlement.subsidiary, settlement.number),
     )
 
 
@@ -732,16 +725,34 @@ def driver_settlement_draft(data: RunData, settlement: am.DriverSettlement) -> D
     lines = []
     for stub in settlement.paystubs.all():
         lines += paystub_lines(data, stub, memo_prefix=f"Paystub {stub.number}: ")
-    fields = _driver_fields(settlement.driver, settlement.subsidiary, settlement.number)
-    return Draft(
-        side="ap",
+    return _settlement_draft(
+        settlement,
         party=settlement.driver,
         term_key=("driver", settlement.driver_id),
-        date=_day(settlement.approved_at),
-        description=f"Driver settlement {settlement.number}",
-        reference=settlement.number,
+        label="Driver settlement",
         lines=lines,
-        value_of=_fields(fields),
+        fields=_driver_fields(settlement.driver, settlement.subsidiary, settlement.number),
+    )
+
+
+def _settlements_ready(connection, model, *, party: str, party_related: str, documents: Prefetch):
+    """Approved settlements with their documents and the party's External Accounting IDs."""
+    external = am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary)
+    return (
+        model.objects.filter(subsidiary=connection.subsidiary, status=model.Status.APPROVED)
+        .select_related("subsidiary", party_related)
+        .prefetch_related(documents, Prefetch(f"{party}__external_ids", external))
+    )
+
+
+def carrier_settlements_ready(*, connection: m.Connection) -> QuerySet:
+    trips = am.Trip.objects.select_related(*TRIP_RELATED).prefetch_related("lines").order_by("pk")
+    return _settlements_ready(
+        connection,
+        am.CarrierSettlement,
+        party="carrier",
+        party_related="carrier",
+        documents=Prefetch("trips", queryset=trips),
     )
 
 
@@ -751,18 +762,12 @@ def driver_settlements_ready(*, connection: m.Connection) -> QuerySet:
         .prefetch_related("lines")
         .order_by("pk")
     )
-    return (
-        am.DriverSettlement.objects.filter(
-            subsidiary=connection.subsidiary, status=am.DriverSettlement.Status.APPROVED
-        )
-        .select_related("subsidiary", "driver__carrier")
-        .prefetch_related(
-            Prefetch("paystubs", queryset=stubs),
-            Prefetch(
-                "driver__external_ids",
-                am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary),
-            ),
-        )
+    return _settlements_ready(
+        connection,
+        am.DriverSettlement,
+        party="driver",
+        party_related="driver__carrier",
+        documents=Prefetch("paystubs", queryset=stubs),
     )
 
 

@@ -680,17 +680,7 @@ def _send_changes(run: Run, updates, reversals) -> None:
     now = timezone.now()
     for (doc, record, function, digest, sent), result in zip(functions, results, strict=True):
         if not result.ok:
-            am.SyncRecord.objects.filter(pk=record.pk).update(state=SYNCED, claimed_by="")
-            error = result.error()
-            _fail(
-                kind=kind,
-                connection=data.connection,
-                doc=doc,
-                message=str(error),
-                error=error,
-                function=sent,
-            )
-            run.summary.failed += 1
+            _refused(run, doc, record, result.error(), sent, state=SYNCED)
         elif function is not None:  # updated in place
             am.SyncRecord.objects.filter(pk=record.pk).update(
                 state=SYNCED, synced_at=now, payload_hash=digest, claimed_by=""
@@ -755,10 +745,16 @@ def _record_failure(run: Run, doc, record, function, result, synced) -> None:
             synced.append((doc, record, second.record_no or "", function))
             return
         error, function = second.error(), retry
-    am.SyncRecord.objects.filter(pk=record.pk).update(state=am.SyncRecord.State.FAILED)
+    _refused(run, doc, record, error, function, state=am.SyncRecord.State.FAILED)
+
+
+def _refused(run: Run, doc, record, error, function, *, state) -> None:
+    """Sage refused `function`: the ledger row takes `state` (FAILED for a create, SYNCED when
+    the document Sage has stays as it is) and the document's Error Transaction says why."""
+    am.SyncRecord.objects.filter(pk=record.pk).update(state=state, claimed_by="")
     _fail(
-        kind=kind,
-        connection=data.connection,
+        kind=run.kind,
+        connection=run.data.connection,
         doc=doc,
         message=str(error),
         error=error,
