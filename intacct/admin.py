@@ -70,12 +70,6 @@ class CustomFieldMappingInline(ProfileManagerOnly, admin.TabularInline):
     extra = 0
 
 
-class CustomTermInline(ProfileManagerOnly, admin.TabularInline):
-    model = m.CustomPaymentTerm
-    extra = 0
-    autocomplete_fields = ["customer", "carrier", "driver"]
-
-
 class DimensionValueInline(ProfileManagerOnly, admin.TabularInline):
     model = m.DimensionValueMap
     extra = 1
@@ -94,7 +88,8 @@ class AccountMappingAdmin(ProfileManagerOnly, ImportExportModelAdmin):
     resource_classes = [resources.AccountMappingResource]
     list_display = ["connection", "side", "category", "item_code", "gl_account_no"]
     list_select_related = ["connection__subsidiary"]
-    list_filter = ["side", "category", "connection"]
+    # By subsidiary: a filter on the connection would read each connection's subsidiary apart.
+    list_filter = ["side", "category", "connection__subsidiary"]
     search_fields = ["item_code", "gl_account_no"]
 
 
@@ -150,11 +145,11 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
         "sage_choices_refreshed_at",
     ]
     fields = readonly_fields
+    # Custom terms are edited on the Advanced tab, where every party's name is read once.
     inlines = [
         AccountMappingInline,
         DimensionMappingInline,
         CustomFieldMappingInline,
-        CustomTermInline,
     ]
     change_form_template = "admin/intacct/connection_change_form.html"
     change_list_template = "admin/intacct/connection_change_list.html"
