@@ -21,7 +21,9 @@ from accounting import models as am
 from . import export
 from . import messages as msg
 from . import models as m
+from .client import Q as SageQ
 from .client import errors as sage_errors
+from .sage import client_for
 
 Error = am.ErrorTransaction
 Attempt = am.ErrorAttempt
@@ -908,86 +910,142 @@ def _controlid_prefix(error: Error) -> str:
     return getattr(_kind(error.document_type), "prefix", "") or f"marked-{error.document_type}"
 
 
-@transaction.atomic
-def error_transactions_mark_synced(*, errors: Iterable[Error], user) -> int:
+def _ledger_rows(errors_: list[Error], connections) -> dict[tuple, am.SyncRecord]:
+    """The documents' existing ledger rows (role ""), by (connection, type, id); one query."""
+    condition = Q(pk__in=[])
+    for error in errors_:
+        connection = connections.get(error.subsidiary_id)
+        if connection is not None:
+            condition |= Q(
+                connection=connection,
+                document_type=error.document_type,
+                document_id=error.document_id,
+                role="",
+            )
+    return {
+        (r.connection_id, r.document_type, r.document_id): r
+        for r in am.SyncRecord.objects.filter(condition)
+    }
+
+
+def _sage_number(error: Error, record: am.SyncRecord | None) -> str:
+    if record is not None and record.reference:
+        return record.reference
+    return f"{error.reference}{getattr(_kind(error.document_type), 'suffix', '')}"
+
+
+LOOKUP_CHUNK = 100
+
+
+def _sage_record_nos(errors_, connections, rows, client=None) -> dict[tuple, str]:
+    """RECORDNO of each document Sage holds under its number (live, not reversed), by
+    (connection, type, id). Best effort: one query per connection, Sage object and 100
+    numbers; a connection Sage cannot be read for gives nothing."""
+    wanted = defaultdict(dict)  # (connection, sage object) → number → key
+    for error in errors_:
+        connection = connections.get(error.subsidiary_id)
+        if connection is None or not connection.password_encrypted:
+            continue
+        key = (connection.pk, error.document_type, error.document_id)
+        if rows.get(key) is not None and rows[key].record_no:
+            continue
+        number = _sage_number(error, rows.get(key))
+        wanted[(connection.pk, _sage_object(error))][number] = key
+    by_pk = {c.pk: c for c in connections.values()}
+    found = {}
+    for (connection_pk, sage_object), numbers in wanted.items():
+        try:
+            reader = client or client_for(by_pk[connection_pk])
+            names = list(numbers)
+            for start in range(0, len(names), LOOKUP_CHUNK):
+                for row in reader.iter_query(
+                    sage_object,
+                    ["RECORDNO", "RECORDID", "STATE"],
+                    filter=SageQ.in_("RECORDID", names[start : start + LOOKUP_CHUNK]),
+                ):
+                    key = numbers.get(row.get("RECORDID"))
+                    if key is not None and row.get("STATE") != "Reversed":
+                        found[key] = str(row["RECORDNO"])
+        except sage_errors.IntacctError:
+            continue
+    return found
+
+
+def error_transactions_mark_synced(*, errors: Iterable[Error], user, client=None) -> int:
     """Mark as Synced: the rows become Resolved, recorded with who and when, and each
     document's ledger row is marked synced so no later export sends it (or reopens the row).
     Cannot be undone. Returns how many rows this resolved (rows already resolved are left
     as they are).
 
-    1. Claim the failed rows with one conditional update (a row resolved meanwhile is not
+    1. Look each document up in Sage by its number (best effort, before any write): when
+       Sage holds it, its RECORDNO goes in the ledger, so payments import for it and a later
+       change in the TMS updates or reverses that document instead of creating another.
+    2. Claim the failed rows with one conditional update (a row resolved meanwhile is not
        marked twice).
-    2. Mark the documents' ledger rows synced, creating those that do not exist yet.
-    3. Add "Marked as synced" to each row's history.
+    3. Mark the documents' ledger rows synced, creating those that do not exist yet.
+    4. Add "Marked as synced" to each row's history.
     """
-    now = timezone.now()
-    ids = [e.pk for e in errors]
-    Error.objects.filter(pk__in=ids, status=Error.Status.FAILED).update(
-        status=Error.Status.RESOLVED,
-        resolution=Error.Resolution.MARKED_SYNCED,
-        resolved_by=user,
-        resolved_at=now,
-    )
-    marked = list(
-        Error.objects.filter(
-            pk__in=ids,
+    selected = [e for e in errors if e.status == Error.Status.FAILED]
+    if not selected:
+        return 0
+    connections = _connections(e.subsidiary_id for e in selected)
+    rows = _ledger_rows(selected, connections)
+    record_nos = _sage_record_nos(selected, connections, rows, client=client)
+    with transaction.atomic():
+        now = timezone.now()
+        Error.objects.filter(pk__in=[e.pk for e in selected], status=Error.Status.FAILED).update(
+            status=Error.Status.RESOLVED,
             resolution=Error.Resolution.MARKED_SYNCED,
             resolved_by=user,
             resolved_at=now,
-        ).select_related("subsidiary")
-    )
-    if not marked:
-        return 0
-    _ledger_mark_synced(marked, now)
-    Attempt.objects.bulk_create(
-        Attempt(
-            error=error,
-            at=now,
-            outcome=Attempt.Outcome.MARKED_SYNCED,
-            trigger=Attempt.Trigger.MARK_AS_SYNCED,
-            user=user,
-            message=f"Marked as synced by {user}",
         )
-        for error in marked
-    )
+        marked = list(
+            Error.objects.filter(
+                pk__in=[e.pk for e in selected],
+                resolution=Error.Resolution.MARKED_SYNCED,
+                resolved_by=user,
+                resolved_at=now,
+            )
+        )
+        _ledger_mark_synced(marked, connections, rows, record_nos, now)
+        Attempt.objects.bulk_create(
+            Attempt(
+                error=error,
+                at=now,
+                outcome=Attempt.Outcome.MARKED_SYNCED,
+                trigger=Attempt.Trigger.MARK_AS_SYNCED,
+                user=user,
+                message=f"Marked as synced by {user}",
+            )
+            for error in marked
+        )
     return len(marked)
 
 
-def _ledger_mark_synced(marked: list[Error], now) -> None:
-    """The documents' ledger rows (role ""), synced as of `now`; three queries."""
-    connections = _connections(e.subsidiary_id for e in marked)
-    wanted = {}
-    condition = Q(pk__in=[])
+def _ledger_mark_synced(marked: list[Error], connections, rows, record_nos, now) -> None:
+    """The documents' ledger rows (role ""), synced as of `now`, with the RECORDNO found."""
+    update, create = [], []
     for error in marked:
         connection = connections.get(error.subsidiary_id)
         if connection is None:
             continue  # never connected: nothing will export it anyway
-        wanted[(connection.pk, error.document_type, error.document_id)] = (connection, error)
-        condition |= Q(
-            connection=connection,
-            document_type=error.document_type,
-            document_id=error.document_id,
-            role="",
-        )
-    if not wanted:
-        return
-    existing = am.SyncRecord.objects.filter(condition)
-    found = set(existing.values_list("connection_id", "document_type", "document_id"))
-    existing.update(state=am.SyncRecord.State.SYNCED, synced_at=now, claimed_by="")
-    am.SyncRecord.objects.bulk_create(
-        [
-            am.SyncRecord(
+        key = (connection.pk, error.document_type, error.document_id)
+        record = rows.get(key)
+        if record is None:
+            record = am.SyncRecord(
                 connection=connection,
                 document_type=error.document_type,
                 document_id=error.document_id,
-                reference=error.reference,
+                reference=_sage_number(error, None),
                 sage_object=_sage_object(error),
                 controlid=f"{_controlid_prefix(error)}-{error.document_id}-marked-synced",
-                state=am.SyncRecord.State.SYNCED,
-                synced_at=now,
             )
-            for key, (connection, error) in wanted.items()
-            if key not in found
-        ],
-        ignore_conflicts=True,
-    )
+            create.append(record)
+        else:
+            update.append(record)
+        record.state, record.synced_at, record.claimed_by = am.SyncRecord.State.SYNCED, now, ""
+        record.record_no = record.record_no or record_nos.get(key, "")
+    if update:
+        am.SyncRecord.objects.bulk_update(update, ["state", "synced_at", "claimed_by", "record_no"])
+    if create:
+        am.SyncRecord.objects.bulk_create(create, ignore_conflicts=True)

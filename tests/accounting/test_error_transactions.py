@@ -492,6 +492,20 @@ def test_mark_as_synced_without_a_ledger_row_creates_one_synced(web, connection)
     )
 
 
+def test_mark_as_synced_links_the_document_sage_already_holds(web, connection):
+    load = make_load(connection)
+    export.loads_export(connection=connection)
+    invoice = invoices().get()
+    # Sage has the invoice, but the ledger lost track of it and the export failed.
+    am.SyncRecord.objects.update(state="failed", record_no="")
+    error = f.ErrorTransactionFactory(
+        subsidiary=connection.subsidiary, document_id=load.pk, reference=load.number
+    )
+    run_action(web, "mark_as_synced", [error])
+    record = am.SyncRecord.objects.get()
+    assert (record.state, record.record_no) == ("synced", str(invoice.pk))
+
+
 # --- grouped causes ---------------------------------------------------------------------------
 
 
