@@ -717,7 +717,8 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
         count = errors_service.error_transactions_mark_synced(errors=queryset, user=request.user)
         self.message_user(
             request,
-            f"Marked {count} transaction(s) as synced; they will not be exported again.",
+            f"Marked {count} transaction(s) as synced; they will not be exported again unless "
+            "they change in the TMS.",
             messages.SUCCESS,
         )
         return None

@@ -54,7 +54,8 @@ SAGE_UNREADABLE = "Sage Intacct could not be read, nothing was sent: {detail}"
 ALREADY_RESOLVED = "already resolved."
 MARK_AS_SYNCED_WARNING = (
     "Only mark a transaction as synced if it has been fully resolved in Sage Intacct: this "
-    "action cannot be undone. Ledgerline will never export these documents again."
+    "action cannot be undone. Ledgerline will not export these documents again unless they "
+    "change in the TMS."
 )
 SYNC_ALL_WARNING = (
     "Use Sync All only if the failed transactions are ready for export. Each one is checked "

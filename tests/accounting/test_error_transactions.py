@@ -448,8 +448,9 @@ def test_mark_as_synced_is_confirmed_recorded_and_never_reopened(web, connection
     assert error.status == "failed"
 
     response = run_action(web, "mark_as_synced", [error])
-    assert "Marked 1 transaction(s) as synced; they will not be exported again." in flashes(
-        response
+    assert (
+        "Marked 1 transaction(s) as synced; they will not be exported again unless they change "
+        "in the TMS." in flashes(response)
     )
     error.refresh_from_db()
     assert (error.status, error.resolution, error.resolved_by) == (
