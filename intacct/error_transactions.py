@@ -6,6 +6,7 @@ Every export goes through `export.documents_export` (the same path as the schedu
 retry claims, sends, records and resolves exactly like the export does.
 """
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -63,19 +64,17 @@ SYNC_ALL_WARNING = (
 )
 
 
-# --- the export registry, whatever its current name -------------------------------------------
+# --- document types ------------------------------------------------------------------------------
 
 
 def _registry() -> dict:
-    """The exporters by document type (`DOCUMENT_TYPES`, formerly `EXPORTERS`)."""
-    registry = getattr(export, "DOCUMENT_TYPES", None)
-    return registry if registry is not None else getattr(export, "EXPORTERS", {})
+    """The document types the export knows, by name (a type not in it is not exported yet)."""
+    return export.DOCUMENT_TYPES
 
 
 def _kind(document_type: str):
-    """The registry's description of a document type (sage_object, prefix, ...), or None."""
-    entry = _registry().get(document_type)
-    return getattr(entry, "kind", entry)
+    """The export's description of a document type (sage_object, prefix, ...), or None."""
+    return _registry().get(document_type)
 
 
 DOCUMENT_MODELS = {
@@ -102,7 +101,8 @@ PARTY_FIELDS = {
     am.DriverSettlement: ("driver",),
     am.CarrierStatement: ("carrier",),
 }
-# Where the entity types that cannot be re-synced here are corrected and sent again.
+# Where the entity types that cannot be re-synced here are corrected and sent again: the
+# page's name, its admin list, and whether that list has Retry export.
 ELSEWHERE = {
     "summary invoice": ("summary invoice", "accounting_summaryinvoice", True),
     "accounting invoice": ("summary invoice", "accounting_summaryinvoice", True),
@@ -136,13 +136,15 @@ def error_transaction_retryable_here(*, error: Error) -> bool:
     return error.entity_type.lower() in {e.lower() for e in RETRYABLE_ENTITY_TYPES}
 
 
-def error_transaction_where_to_retry(*, error: Error) -> str:
-    """For a row Retry Sync does not handle: the sentence saying where it is retried."""
-    page, _url, own_action = ELSEWHERE.get(
+def error_transaction_where_to_retry(*, error: Error) -> tuple[str, str]:
+    """For a row Retry Sync does not handle: the sentence saying where it is retried, and
+    the URL of that page ("" when there is none)."""
+    page, url_name, own_action = ELSEWHERE.get(
         error.entity_type.lower(), (error.entity_type.lower(), "", False)
     )
     where = (WHERE_OWN_PAGE if own_action else WHERE_NEXT_RUN).format(page=page)
-    return NOT_RETRYABLE_HERE.format(entity=error.entity_type, where=where)
+    url = _admin_url(f"{url_name}_changelist") if url_name else ""
+    return NOT_RETRYABLE_HERE.format(entity=error.entity_type, where=where), url
 
 
 # --- how to fix: one rule per troubleshooting message of the seeds -----------------------------
@@ -177,11 +179,11 @@ class Context:
     party: object = None
 
 
-def _connection_link(ctx, name, label, anchor="", query=""):
+def _connection_link(ctx, name, label, anchor=""):
     if ctx.connection is None:
         return Link("Sage Intacct connections", _admin_url("intacct_connection_changelist"))
     url = _admin_url(name, ctx.connection.pk)
-    return Link(label, f"{url}{query}{'#' + anchor if anchor else ''}")
+    return Link(label, f"{url}#{anchor}" if anchor else url)
 
 
 def _credentials(ctx):
@@ -274,22 +276,18 @@ class Rule:
     steps: tuple[str, ...]
     links: Callable[[Context], list[Link]]
 
-    def match(self, message: str) -> dict | None:
-        for pattern in self.patterns:
-            found = _compiled(pattern).search(message or "")
-            if found:
-                return found.groupdict()
-        return None
+    def matches(self, message: str) -> bool:
+        return any(_compiled(pattern).search(message or "") for pattern in self.patterns)
 
 
+@functools.cache
 def _compiled(template: str) -> re.Pattern:
+    """A message template ("Line {line} is missing ...": each placeholder matches any text) or
+    a regex ("re:...") as a case-insensitive pattern found anywhere in the message."""
     if template.startswith("re:"):
         return re.compile(template[3:], re.IGNORECASE)
-    parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-    )
-    return re.compile(regex, re.IGNORECASE)
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.IGNORECASE)
 
 
 # The seeds' troubleshooting section, message by message, then Sage's own refusals that have
@@ -467,12 +465,9 @@ def _side(document_type: str) -> str:
     return "ap" if document_type in AP_TYPES else "ar"
 
 
-def _rule(message: str) -> tuple[Rule, dict] | tuple[None, None]:
-    for rule in RULES:
-        found = rule.match(message)
-        if found is not None:
-            return rule, found
-    return None, None
+def _rule(message: str) -> Rule | None:
+    """The first troubleshooting rule whose message `message` is, or None."""
+    return next((rule for rule in RULES if rule.matches(message)), None)
 
 
 def _fix(rule: Rule, ctx: Context) -> Fix:
@@ -492,7 +487,7 @@ def _party_of(document):
 def error_transaction_fix(*, error: Error) -> Fix | None:
     """How to fix this error, with links to the page that fixes it; None when the message is
     none the troubleshooting knows (Sage's correction, when it gave one, is on the page)."""
-    rule, _found = _rule(error.message)
+    rule = _rule(error.message)
     if rule is None:
         return None
     connection = m.Connection.objects.filter(subsidiary_id=error.subsidiary_id).first()
@@ -531,6 +526,7 @@ class Detail:
     document_label: str
     retryable: bool
     where_to_retry: str
+    where_url: str
 
 
 def error_transaction_detail(*, error: Error) -> Detail:
@@ -552,6 +548,7 @@ def error_transaction_detail(*, error: Error) -> Detail:
         )
         label = f"{model._meta.verbose_name.capitalize()} {error.reference}"
     retryable = error_transaction_retryable_here(error=error)
+    where, where_url = ("", "") if retryable else error_transaction_where_to_retry(error=error)
     return Detail(
         fix=error_transaction_fix(error=error),
         sage_errors=sage_rows,
@@ -559,7 +556,8 @@ def error_transaction_detail(*, error: Error) -> Detail:
         document_url=url,
         document_label=label,
         retryable=retryable,
-        where_to_retry="" if retryable else error_transaction_where_to_retry(error=error),
+        where_to_retry=where,
+        where_url=where_url,
     )
 
 
@@ -605,7 +603,7 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
     )
     if len(rows) < minimum:
         return []
-    matched = [(row, _rule(row[0])[0]) for row in rows]
+    matched = [(row, _rule(row[0])) for row in rows]
     wanted = defaultdict(set)
     for row, rule in matched:
         if rule is not None and rule.key in PARTY_CAUSES:
@@ -740,7 +738,7 @@ def _retry(
         if error.status != Error.Status.FAILED:
             report.skip(ALREADY_RESOLVED)
         elif not error_transaction_retryable_here(error=error):
-            report.skip(error_transaction_where_to_retry(error=error))
+            report.skip(error_transaction_where_to_retry(error=error)[0])
         elif error.document_type not in _registry():
             report.skip(NOT_EXPORTABLE_YET.format(entity=error.entity_type))
         else:
@@ -878,7 +876,7 @@ def documents_retry_export(
             ids=[d.pk for d in members],
             client=client,
         )
-        done = summary.created + getattr(summary, "updated", 0)
+        done = summary.created + summary.updated
         report.exported += done
         report.failed += summary.failed
         if summary.errors:

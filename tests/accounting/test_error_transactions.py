@@ -379,6 +379,7 @@ def test_retry_sync_says_where_other_entity_types_are_retried(web):
         text.startswith("1 skipped: Deduction transactions cannot be re-synced") for text in shown
     )
     html = page(web.get(detail_url(summary)))
+    assert f'href="{reverse("admin:accounting_summaryinvoice_changelist")}">Go there' in html
     assert (
         "use Retry export on its summary invoice page" in html and "Retry Sync</button>" not in html
     )
