@@ -225,7 +225,7 @@ def test_the_payload_kept_on_the_error_masks_secrets(connection):
 def _how_to_fix_case(key):
     """An Error Transaction with the seed message of `key`, and the link that fixes it."""
     subsidiary = f.SubsidiaryFactory(code="RF", name="Ridgeline Freight")
-    connection = f.ConnectionFactory(subsidiary=subsidiary)
+    connection = f.ConnectionFactory(subsidiary=subsidiary, wizard_step=m.Connection.Step.FINISH)
     pk = connection.pk
     load = f.LoadFactory(invoice_as_subsidiary=subsidiary)
     trip = f.TripFactory(load=load, subsidiary=subsidiary)
@@ -316,6 +316,8 @@ def test_every_seed_message_has_a_how_to_fix_linking_to_the_page_that_fixes_it(w
     assert escape(rule.problem) in html
     assert all(escape(step) in html for step in rule.steps)
     assert f'href="{escape(url)}"' in html
+    followed = web.get(url.split("#")[0])  # the page opens, and accepts the filter it is given
+    assert followed.status_code == 200 and "?e=1" not in followed.get("Location", "")
 
 
 # --- Retry Sync -------------------------------------------------------------------------------
