@@ -1,5 +1,7 @@
 """The Sage Intacct admin pages cost a constant number of queries whatever their size."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
@@ -75,3 +77,32 @@ def test_the_account_mappings_tab_lists_one_connections_mappings(admin_client):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert [row.connection_id for row in response.context["cl"].result_list] == [first.pk]
+
+
+class _FormNesting(HTMLParser):
+    """Records each form's id and how many forms were open around it."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.forms = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.forms.append((dict(attrs).get("id", ""), self.depth))
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.depth -= 1
+
+
+def test_the_connection_page_buttons_post_forms_a_browser_keeps(admin_client):
+    connection = f.ConnectionFactory(status=m.Connection.Status.ACTIVE)
+    page = admin_client.get(reverse("admin:intacct_connection_change", args=[connection.pk]))
+    parser = _FormNesting()
+    parser.feed(page.content.decode())
+    forms = dict(parser.forms)
+    # A browser drops a form nested in another, so Pause/Test connection would do nothing.
+    assert forms["primary-sync"] == 0
+    assert forms["test-connection"] == 0
+    assert 'form="primary-sync"' in page.content.decode()
