@@ -4,6 +4,7 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -361,3 +362,26 @@ def test_batch_invoicing_invoices_the_selected_loads_and_sends_them_at_once(
     )
     assert len(sandbox_requests) == 2  # the session, then one request for the batch
     assert am.Load.objects.get(pk=completed.pk).billing_status == "completed"
+
+
+def test_the_retry_command_resends_what_was_fixed_and_names_what_still_fails(connection):
+    from django.core.management.base import CommandError
+
+    m.AccountMapping.objects.filter(connection=connection, side="ar", category="").delete()
+    fixed = make_load(connection)
+    unknown = make_load(connection, customer_name="Westgate Retail", external_id=None)
+    export.loads_export(connection=connection)
+    assert am.ErrorTransaction.objects.filter(status="failed").count() == 2
+    m.AccountMapping.objects.create(connection=connection, side="ar", gl_account_no="4000")
+
+    out = io.StringIO()
+    call_command("intacct_retry", "--subsidiary", "RF", stdout=out)
+
+    assert "1 sent, 1 resolved, 0 still failing, 1 skipped." in out.getvalue()
+    assert msg.CUSTOMER_NOT_LINKED in out.getvalue()
+    assert list(invoices().values_list("key", flat=True)) == [fixed.number]
+    with pytest.raises(CommandError, match="No failed Error Transaction with id 999999"):
+        call_command("intacct_retry", "--id", "999999", stdout=out)
+    open_row = am.ErrorTransaction.objects.get(status="failed", document_id=unknown.pk)
+    with pytest.raises(CommandError, match="1 still failing"):
+        call_command("intacct_retry", "--id", str(open_row.pk), stdout=out)
