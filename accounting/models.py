@@ -891,7 +891,7 @@ class Payment(models.Model):
                         paystub__isnull=False,
                     )
                 ),
-            )
+            ),
         ]
 
     def __str__(self):
