@@ -566,9 +566,8 @@ def _modify(run: Run, changed) -> list:
         else:
             reversals.append((doc, record))
     _send_changes(run, updates, reversals)
-    return [_next_version(run, doc, record) for doc, record in recreate] + [
-        item for item in (_next_version(run, doc, record) for doc, record in run.reversed) if item
-    ]
+    versions = (_next_version(run, doc, record) for doc, record in [*recreate, *run.reversed])
+    return [item for item in versions if item]
 
 
 def _keep_synced(run: Run, doc, record, message: str) -> None:
@@ -580,18 +579,12 @@ def _keep_synced(run: Run, doc, record, message: str) -> None:
 
 
 def _next_version(run: Run, doc, record):
-    """Ledger row for the document's next Sage version (new controlid and number), written
-    before it is sent."""
-    try:
-        record.version += 1
-        record.controlid = f"{run.kind.prefix}-{doc.pk}-v{record.version}"
-        record.reference = run.kind.sage_number(doc, record.version)
-        record.record_no = ""
-        function = run.build(doc, record)
-    except ExportError as error:
-        _fail(kind=run.kind, connection=run.data.connection, doc=doc, message=str(error))
-        run.summary.failed += 1
-        return None
+    """The document's next Sage version (new controlid and number): its ledger row is written
+    first, so a build that fails, or a crash, leaves the next run to create that version."""
+    record.version += 1
+    record.controlid = f"{run.kind.prefix}-{doc.pk}-v{record.version}"
+    record.reference = run.kind.sage_number(doc, record.version)
+    record.record_no = ""
     am.SyncRecord.objects.filter(pk=record.pk).update(
         version=record.version,
         controlid=record.controlid,
@@ -599,7 +592,15 @@ def _next_version(run: Run, doc, record):
         record_no="",
         state=PENDING,
     )
-    return doc, record, function
+    try:
+        return doc, record, run.build(doc, record)
+    except ExportError as error:
+        am.SyncRecord.objects.filter(pk=record.pk).update(
+            state=am.SyncRecord.State.FAILED, claimed_by=""
+        )
+        _fail(kind=run.kind, connection=run.data.connection, doc=doc, message=str(error))
+        run.summary.failed += 1
+        return None
 
 
 def _update_function(kind: DocumentType, record, function: fn.Function, digest: str, old_lines=0):

@@ -191,3 +191,22 @@ def test_a_crash_between_sage_and_the_ledger_leaves_one_invoice(connection, monk
     invoice = SandboxRecord.objects.get(object="ARINVOICE")
     record = am.SyncRecord.objects.get()
     assert (invoice.key, record.state, record.record_no) == (load.number, "synced", str(invoice.pk))
+
+
+def test_a_bill_reversed_in_sage_whose_new_version_cannot_build_waits_for_the_fix(connection):
+    from intacct import models as m
+
+    trip = make_trip(connection)
+    export.trips_export(connection=connection)
+    sandbox_document_reverse(document=SandboxRecord.objects.get(object="APBILL", key=trip.number))
+    change_linehaul(trip, "900")
+    m.AccountMapping.objects.filter(connection=connection, side="ap").delete()
+
+    assert export.trips_export(connection=connection).failed == 1
+    assert open_error(trip).message.endswith("is missing an expense account")
+    record = am.SyncRecord.objects.get(document_id=trip.pk)
+    assert (record.version, record.state) == (1, "synced")  # still the Sage bill it links
+
+    m.AccountMapping.objects.create(connection=connection, side="ap", gl_account_no="5000")
+    assert export.trips_export(connection=connection).created == 1
+    assert SandboxRecord.objects.filter(object="APBILL", key=f"{trip.number}-2").count() == 1
