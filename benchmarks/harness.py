@@ -1,0 +1,225 @@
+"""What the benchmarks stand on: their own database, the sandbox answering in this process, and
+a meter that counts HTTP requests, write functions, the application's database queries, wall
+and CPU time and peak memory for one measured step.
+
+The sandbox runs in the benchmark's process: every HTTP call a Sage Intacct client makes to
+`SANDBOX_URL` is answered by `intacct.sandbox.gateway.handle` without a socket, after the
+sandbox's fault knob sleeps the configured latency (`sandbox_faults_set(latency_ms=...)`).
+The time spent answering is measured apart (`sandbox_s`, `sandbox_cpu_s`), and the queries the
+sandbox makes on the shared database connection are not counted as the application's.
+"""
+
+import os
+import re
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[1]
+SANDBOX_HOST = "http://sandbox.benchmark"
+SANDBOX_PATH = "/intacct-sandbox/xmlgw.phtml"
+SANDBOX_URL = SANDBOX_HOST + SANDBOX_PATH
+WRITE_FUNCTIONS = frozenset(
+    {
+        "create",
+        "create_invoice",
+        "update",
+        "update_invoice",
+        "reverse_invoice",
+        "delete",
+        "delete_invoice",
+    }
+)
+_FUNCTION = re.compile(rb'<function controlid="[^"]*"><(\w+)')
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def django_setup(database_url: str | None) -> Path | None:
+    """Configure Django on the benchmark's own database and migrate it. Without
+    `database_url`, a new SQLite file in a temporary folder (returned, for removal)."""
+    sys.path.insert(0, str(ROOT))
+    folder = None
+    if database_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="ledgerline-bench-"))
+        database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["INTACCT_ENDPOINT_URL"] = SANDBOX_URL
+    os.environ["MEDIA_ROOT"] = str(folder or tempfile.mkdtemp(prefix="ledgerline-bench-"))
+    for name in ("LOG_LEVEL", "DJANGO_LOG_LEVEL", "INTACCT_LOG_LEVEL", "DB_LOG_LEVEL"):
+        os.environ[name] = "WARNING"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    # As in production: no per-query bookkeeping in memory (DEBUG keeps every query's SQL).
+    settings.DEBUG = False
+    return folder
+
+
+# --- memory -------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * _PAGE / 2**20
+
+
+def _peak_reset() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM) so the next peak is this step's own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- the sandbox in this process ----------------------------------------------------------
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    writes: int = 0  # write functions (create, update, reverse, delete) sent
+    queries: int = 0  # the application's, not the sandbox's
+    sandbox_s: float = 0.0  # wall time inside the sandbox, its added latency included
+    sandbox_cpu_s: float = 0.0
+    rss_by_request: list = field(default_factory=list)  # (request number, RSS MB)
+
+    def copy(self) -> "Counters":
+        return Counters(
+            self.requests, self.writes, self.queries, self.sandbox_s, self.sandbox_cpu_s
+        )
+
+
+class InProcessSandbox:
+    """Routes every requests call to SANDBOX_URL into the sandbox gateway and keeps counts."""
+
+    def __init__(self):
+        self.counters = Counters()
+        self.in_sandbox = False
+        self.sample_rss = False
+
+    def send(self, adapter, request, **kwargs):
+        import requests
+        from requests.structures import CaseInsensitiveDict
+
+        from intacct.sandbox import gateway
+
+        if not request.url.startswith(SANDBOX_HOST):
+            raise requests.ConnectionError(f"The benchmark reaches only the sandbox: {request.url}")
+        body = request.body if isinstance(request.body, bytes) else request.body.encode()
+        counters = self.counters
+        counters.requests += 1
+        counters.writes += sum(
+            1 for name in _FUNCTION.findall(body) if name.decode() in WRITE_FUNCTIONS
+        )
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.in_sandbox = True
+        try:
+            answer = gateway.handle(body, endpoint_url=SANDBOX_URL)
+        finally:
+            self.in_sandbox = False
+            counters.sandbox_s += time.perf_counter() - wall
+            counters.sandbox_cpu_s += time.process_time() - cpu
+        if self.sample_rss:
+            counters.rss_by_request.append((counters.requests, rss_mb()))
+        response = requests.Response()
+        response.status_code = answer.status
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response._content = answer.body
+        response._content_consumed = True
+        response.url = request.url
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def count_query(self, execute, sql, params, many, context):
+        if not self.in_sandbox:
+            self.counters.queries += 1
+        return execute(sql, params, many, context)
+
+    @contextmanager
+    def installed(self):
+        from django.db import connection
+        from requests.adapters import HTTPAdapter
+
+        sandbox = self
+
+        def send(adapter, request, **kwargs):
+            return sandbox.send(adapter, request, **kwargs)
+
+        with (
+            mock.patch.object(HTTPAdapter, "send", send),
+            connection.execute_wrapper(self.count_query),
+        ):
+            yield self
+
+
+# --- measuring one step -------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    label: str
+    documents: int
+    requests: int = 0
+    writes: int = 0
+    queries: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0  # the application's (and client's): the sandbox's own CPU is left out
+    sandbox_s: float = 0.0
+    peak_mb: float = 0.0  # peak resident memory of the process during the step
+    growth_mb: float = 0.0  # that peak above the resident memory at the start
+    rss_by_request: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cpu_ms_per_document(self) -> float:
+        return self.cpu_s * 1000 / self.documents if self.documents else 0.0
+
+
+@contextmanager
+def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss=False):
+    """Measure the block; yields the Measurement, filled in when the block ends."""
+    import gc
+
+    gc.collect()
+    result = Measurement(label, documents)
+    before = sandbox.counters.copy()
+    sandbox.counters.rss_by_request = []
+    sandbox.sample_rss = sample_rss
+    start_rss = rss_mb()
+    tracked = _peak_reset()
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield result
+    finally:
+        result.wall_s = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+        after = sandbox.counters
+        sandbox.sample_rss = False
+        result.requests = after.requests - before.requests
+        result.writes = after.writes - before.writes
+        result.queries = after.queries - before.queries
+        result.sandbox_s = after.sandbox_s - before.sandbox_s
+        result.cpu_s = cpu - (after.sandbox_cpu_s - before.sandbox_cpu_s)
+        result.peak_mb = peak_mb() if tracked else rss_mb()
+        result.growth_mb = max(0.0, result.peak_mb - start_rss)
+        result.rss_by_request = after.rss_by_request

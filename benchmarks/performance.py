@@ -1,0 +1,486 @@
+#!/usr/bin/env python
+"""Ledgerline performance benchmarks: export, payment import, the Error Transactions admin and
+payload building, against the built-in Sage Intacct sandbox with added latency per request.
+
+    benchmarks/run [--loads 10000] [--trips 10000] [--payments 50000] [--errors 100000]
+                   [--latency-ms 50] [--baseline-sample 500] [--batch-size 50]
+
+Prints one table (documents, HTTP requests, write functions, database queries, wall time,
+CPU time per document, peak memory per scenario) and then each target, PASS or FAIL. Runs on
+its own database: a new SQLite file in a temporary folder, removed at the end, or the database
+given with --database-url (use a dedicated one: the benchmark migrates and fills it).
+"""
+
+import argparse
+import math
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import InProcessSandbox, Measurement, django_setup, measure
+
+SCENARIOS = ("export", "rerun", "payments", "admin", "payload")
+
+
+@dataclass
+class Target:
+    ok: bool
+    text: str
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run", description=__doc__.split("\n\n")[0].replace("\n", " ")
+    )
+    parser.add_argument("--loads", type=int, default=10_000, help="loads exported (AR)")
+    parser.add_argument("--trips", type=int, default=10_000, help="trips exported (AP)")
+    parser.add_argument(
+        "--payments", type=int, default=50_000, help="Sage payment details imported"
+    )
+    parser.add_argument(
+        "--details-per-payment",
+        type=int,
+        default=5,
+        help="documents one Sage payment pays (a check paying several invoices)",
+    )
+    parser.add_argument(
+        "--errors", type=int, default=100_000, help="Error Transactions in the admin list"
+    )
+    parser.add_argument(
+        "--latency-ms", type=int, default=50, help="added to every request by the sandbox"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="export batch (default: INTACCT_BATCH_SIZE)"
+    )
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=500,
+        help="loads and trips (each) in the batch-size-1 baseline; 0 = as many as --loads/"
+        "--trips (10,000 requests at 50 ms is over 8 minutes of latency alone)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {', '.join(SCENARIOS)} (payments and rerun need export)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a dedicated database to fill (default: a temporary SQLite file)",
+    )
+    args = parser.parse_args(argv)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if {"rerun", "payments"} & set(args.scenarios) and "export" not in args.scenarios:
+        parser.error("rerun and payments work on what the export scenario exported")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    folder = django_setup(args.database_url)
+    try:
+        sandbox = InProcessSandbox()
+        with sandbox.installed():
+            rows, targets = run(args, sandbox)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    print_report(args, rows, targets, time.perf_counter() - started)
+    return 0 if all(t.ok for t in targets) else 1
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+
+def run(args, sandbox: InProcessSandbox) -> tuple[list[Measurement], list[Target]]:
+    from django.conf import settings
+
+    from benchmarks import data
+    from intacct.sandbox.services import sandbox_faults_clear, sandbox_faults_set, sandbox_seed
+
+    args.batch_size = args.batch_size or settings.INTACCT_BATCH_SIZE
+    sample_loads = args.baseline_sample or args.loads
+    sample_trips = args.baseline_sample or args.trips
+    args.sample_loads = min(sample_loads, args.loads)
+    args.sample_trips = min(sample_trips, args.trips)
+    rows: list[Measurement] = []
+    targets: list[Target] = []
+
+    say("Setting up: sandbox company, two connected subsidiaries, documents ...")
+    sandbox_seed()
+    sandbox_faults_clear()
+    main = data.connect("RF", "Ridgeline Freight")
+    baseline = data.connect("RL", "Ridgeline Logistics")
+    if "export" in args.scenarios or "payload" in args.scenarios:
+        data.documents_create(main, loads=args.loads, trips=args.trips, prefix="A")
+    if "export" in args.scenarios:
+        data.documents_create(
+            baseline, loads=args.sample_loads, trips=args.sample_trips, prefix="B"
+        )
+    sandbox_faults_set(latency_ms=args.latency_ms)
+
+    if "export" in args.scenarios:
+        export_scenario(args, sandbox, main, baseline, rows, targets)
+    if "rerun" in args.scenarios:
+        rerun_scenario(args, sandbox, main, rows, targets)
+    if "payload" in args.scenarios:  # before the import closes (completes) the loads
+        payload_scenario(args, sandbox, main, rows, targets)
+    if "payments" in args.scenarios:
+        payments_scenario(args, sandbox, main, rows, targets)
+    if "admin" in args.scenarios:
+        admin_scenario(args, sandbox, [main.subsidiary, baseline.subsidiary], rows, targets)
+    rows.sort(key=lambda row: row.label[0])  # in scenario order
+    return rows, targets
+
+
+def _export(sandbox, connection, *, batch_size: int, label: str, documents: int) -> Measurement:
+    from intacct.export import connection_export
+    from intacct.sage import client_for
+
+    say(f"{label} ...")
+    client = client_for(connection)
+    with measure(sandbox, label, documents, sample_rss=True) as row:
+        summaries = connection_export(connection=connection, batch_size=batch_size, client=client)
+    row.extra = {
+        name: sum(getattr(s, name) for s in summaries.values())
+        for name in ("created", "updated", "unchanged", "failed", "skipped")
+    }
+    row.extra["errors"] = [e for s in summaries.values() for e in s.errors]
+    return row
+
+
+def _batches(counts, batch_size: int) -> int:
+    return sum(math.ceil(n / batch_size) for n in counts)
+
+
+def export_scenario(args, sandbox, main, baseline, rows, targets) -> None:
+    b = args.batch_size
+    documents = args.loads + args.trips
+    sample = args.sample_loads + args.sample_trips
+    batched = _export(
+        sandbox,
+        main,
+        batch_size=b,
+        label=f"1 export {args.loads:,} loads + {args.trips:,} trips, batch {b}",
+        documents=documents,
+    )
+    rows.append(batched)
+    sampled = "" if sample == documents else " (sample)"
+    single = _export(
+        sandbox,
+        baseline,
+        batch_size=1,
+        label=f"1 baseline {args.sample_loads:,} + {args.sample_trips:,}, batch 1{sampled}",
+        documents=sample,
+    )
+    rows.append(single)
+
+    # What a run costs with nothing to send (settings, mappings, one empty read per document
+    # type): the same for both, so it is left out of the queries per batch.
+    empty = _export(sandbox, baseline, batch_size=1, label="(empty run)", documents=0)
+    batched_batches = _batches((args.loads, args.trips), b)
+    single_batches = sample
+    constant = batched.requests - batched_batches
+    single_constant = single.requests - single_batches
+    targets.append(
+        Target(
+            batched.extra["created"] == documents and not batched.extra["failed"],
+            f"export: every document created once ({batched.extra['created']:,} created, "
+            f"{batched.extra['failed']} failed; baseline {single.extra['created']:,} created)",
+        )
+    )
+    targets.append(
+        Target(
+            constant == single_constant and constant <= 3,
+            f"export requests = ceil(documents / batch size) + a constant: {batched.requests:,} = "
+            f"{batched_batches:,} + {constant} (baseline: {single.requests:,} = "
+            f"{single_batches:,} + {single_constant})",
+        )
+    )
+    per_doc_batched = batched.requests / documents
+    per_doc_single = single.requests / sample
+    ratio = per_doc_single / per_doc_batched
+    note = (
+        f"; baseline measured on {sample:,} documents, so {documents:,} at batch 1 would take "
+        f"~{documents + single_constant:,} requests, "
+        f"~{(documents + single_constant) * args.latency_ms / 60000:.1f} min of latency alone"
+        if sampled
+        else ""
+    )
+    targets.append(
+        Target(
+            ratio >= 20,
+            f"at least 20x fewer requests than batch size 1: {ratio:.1f}x "
+            f"({per_doc_single:.3f} vs {per_doc_batched:.4f} requests per document{note})",
+        )
+    )
+    q_batched = (batched.queries - empty.queries) / batched_batches
+    q_single = (single.queries - empty.queries) / single_batches
+    targets.append(
+        Target(
+            q_batched <= q_single + 0.5,
+            f"database queries per batch constant: {q_batched:.1f} per batch of {b} vs "
+            f"{q_single:.1f} per batch of 1, besides {empty.queries} per run "
+            f"({batched.queries / documents:.2f} vs {single.queries / sample:.2f} per document)",
+        )
+    )
+    targets.append(_flat_memory(batched))
+    say(
+        f"  wall per document: {batched.wall_s * 1000 / documents:.1f} ms batched vs "
+        f"{single.wall_s * 1000 / sample:.1f} ms at batch 1 "
+        f"({single.wall_s / sample / (batched.wall_s / documents):.1f}x)"
+    )
+    args.export_speedup = single.wall_s / sample / (batched.wall_s / documents)
+
+
+def _flat_memory(row: Measurement) -> Target:
+    """Resident memory after the first tenth of the requests against the end: a run that
+    keeps every document grows ~9x its first tenth's growth; a streaming one stays put."""
+    samples = row.rss_by_request
+    if len(samples) < 10:
+        return Target(
+            True, f"memory flat in document count: too few requests to tell ({row.label})"
+        )
+    tenth = samples[len(samples) // 10][1]
+    end = max(rss for _, rss in samples[len(samples) // 10 :])
+    growth = end - tenth
+    return Target(
+        growth <= 10,
+        f"memory flat in document count: +{growth:.1f} MB resident over the last 90% of the "
+        f"export's requests (peak {row.peak_mb:.0f} MB)",
+    )
+
+
+def rerun_scenario(args, sandbox, main, rows, targets) -> None:
+    documents = args.loads + args.trips
+    row = _export(
+        sandbox,
+        main,
+        batch_size=args.batch_size,
+        label="2 re-run the export, nothing changed",
+        documents=documents,
+    )
+    rows.append(row)
+    targets.append(
+        Target(
+            row.writes == 0 and row.extra["created"] == 0,
+            f"re-run sends zero writes: {row.writes} write functions in {row.requests} "
+            f"request(s), {row.queries} queries",
+        )
+    )
+
+
+def payments_scenario(args, sandbox, main, rows, targets) -> None:
+    from accounting import models as am
+    from benchmarks import data
+    from intacct.payments import payments_import
+    from intacct.sage import client_for
+
+    say(f"Recording {args.payments:,} payment details in Sage ...")
+    paid = data.payments_create(main, details=args.payments, per_payment=args.details_per_payment)
+    for n, label in (
+        (1, f"3 import {args.payments:,} payment details"),
+        (2, "3 import again (duplicates only)"),
+    ):
+        say(f"{label} ...")
+        before = am.Payment.objects.count()
+        with measure(sandbox, label, args.payments) as row:
+            result = payments_import(connection=main, client=client_for(main))
+        row.extra = {
+            "applied": result.applied,
+            "duplicates": result.duplicates,
+            "closed": result.closed,
+            "status": result.status,
+            "stored": am.Payment.objects.count() - before,
+        }
+        rows.append(row)
+        if n == 1:
+            targets.append(
+                Target(
+                    result.status == "succeeded"
+                    and result.applied == args.payments
+                    and result.closed == paid,
+                    f"import stores each detail once: {result.applied:,} applied, "
+                    f"{result.closed:,} of {paid:,} documents closed (paid off)",
+                )
+            )
+        else:
+            targets.append(
+                Target(
+                    result.applied == 0
+                    and result.duplicates == args.payments
+                    and row.extra["stored"] == 0,
+                    f"the same import again changes nothing: {result.duplicates:,} duplicates, "
+                    f"{row.extra['stored']} stored",
+                )
+            )
+        # SQLite takes at most 999 values in one statement, so Django splits a bulk insert
+        # of payments into statements of a few dozen rows; nothing else may grow.
+        inserts = math.ceil(row.extra["stored"] / _bulk_rows(am.Payment))
+        targets.append(
+            Target(
+                row.queries <= 20 + inserts,
+                f"import queries do not grow with payments: {row.queries} for "
+                f"{args.payments:,} details (run {n}; {inserts} of them bulk-insert statements)",
+            )
+        )
+        per_page = 2000
+        bound = 1 + 2 * (
+            math.ceil(args.payments / per_page) + math.ceil(args.payments / 500) * 2 + 25
+        )
+        targets.append(
+            Target(
+                row.requests <= max(bound, 10),
+                f"import requests are pages, not payments: {row.requests} for "
+                f"{args.payments:,} details (run {n})",
+            )
+        )
+
+
+def _bulk_rows(model) -> int:
+    """Rows per INSERT statement Django's bulk_create makes on this database."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return connection.ops.bulk_batch_size(fields, [None] * 100_000)
+
+
+ADMIN_PAGES = (
+    ("first page", ""),
+    ("filtered: Failed trips", "?status__exact=failed&entity_type__exact=Trip"),
+    ("search: a reference", "?q=T0000123"),
+)
+
+
+def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from benchmarks import data
+
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
+    browser = Client()
+    browser.force_login(user)
+    url = reverse("admin:accounting_errortransaction_changelist")
+    small = min(1_000, args.errors)
+    say(f"Writing {args.errors:,} Error Transactions ...")
+    data.errors_create(subsidiaries, count=small)
+    few = {}
+    for name, query in ADMIN_PAGES:
+        with measure(sandbox, name, small) as row:
+            page = browser.get(url + query)
+        assert page.status_code == 200, page.status_code
+        few[name] = row.queries
+    data.errors_create(subsidiaries, count=args.errors - small, start=small)
+    for name, query in ADMIN_PAGES:
+        label = f"4 Error Transactions {args.errors:,} rows: {name}"
+        say(f"{label} ...")
+        browser.get(url + query)  # warm (template and URL caches), as a served page is
+        with measure(sandbox, label, args.errors) as row:
+            page = browser.get(url + query)
+        assert page.status_code == 200, page.status_code
+        rows.append(row)
+        targets.append(
+            Target(
+                row.queries == few[name],
+                f"admin {name}: a constant number of queries: {row.queries} with "
+                f"{args.errors:,} rows, {few[name]} with {small:,}; {row.wall_s * 1000:.0f} ms",
+            )
+        )
+
+
+def payload_scenario(args, sandbox, main, rows, targets) -> None:
+    import xml.etree.ElementTree as ET
+
+    from intacct.documents import DOCUMENT_TYPES
+    from intacct.export import document_function, run_data
+    from intacct.sage import client_for
+
+    documents = args.loads + args.trips
+    label = f"5 payload building, {documents:,} documents (no I/O)"
+    say(f"{label} ...")
+    building = 0.0
+    built = 0
+    data = run_data(main, client_for(main), dry_run=True)
+    with measure(sandbox, label, documents) as row:
+        for document_type in ("load", "trip"):
+            kind = DOCUMENT_TYPES[document_type]
+            docs = kind.ready(connection=main).order_by("pk")
+            last = 0
+            while True:
+                batch = list(docs.filter(pk__gt=last)[: args.batch_size])
+                if not batch:
+                    break
+                last = batch[-1].pk
+                cpu = time.process_time()
+                for doc in batch:
+                    function = document_function(
+                        data=data, document_type=document_type, doc=doc, controlid="bench"
+                    )
+                    ET.tostring(function.body)
+                building += time.process_time() - cpu
+                built += len(batch)
+    row.extra = {"reading_cpu_s": row.cpu_s - building}
+    row.cpu_s = building
+    rows.append(row)
+    targets.append(
+        Target(
+            built == documents and row.requests == 0,
+            f"payload building alone: {row.cpu_ms_per_document:.2f} ms CPU per document "
+            f"({built:,} built, {row.requests} requests; reading them took "
+            f"{row.extra['reading_cpu_s']:.1f} s CPU and {row.queries} queries)",
+        )
+    )
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def print_report(args, rows: list[Measurement], targets: list[Target], total_s: float) -> None:
+    import os
+    import platform
+
+    from django.db import connection
+
+    print()
+    print(
+        f"Ledgerline benchmarks: sandbox in-process, +{args.latency_ms} ms per request, "
+        f"batch {args.batch_size}, {connection.vendor} database; {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs; {total_s / 60:.1f} min in all"
+    )
+    header = (
+        f"{'scenario':<58} {'docs':>7} {'requests':>8} {'writes':>7} {'queries':>7} "
+        f"{'wall s':>7} {'sandbox s':>9} {'CPU ms/doc':>10} {'peak MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row.label[:58]:<58} {row.documents:>7,} {row.requests:>8,} {row.writes:>7,} "
+            f"{row.queries:>7,} {row.wall_s:>7.2f} {row.sandbox_s:>9.2f} "
+            f"{row.cpu_ms_per_document:>10.3f} {row.peak_mb:>7.0f}"
+        )
+    print()
+    print("wall s includes the in-process sandbox (sandbox s: its work plus the added latency);")
+    print("CPU ms/doc is the application's and client's CPU only, the sandbox's left out.")
+    print()
+    for target in targets:
+        print(f"{'PASS' if target.ok else 'FAIL'}  {target.text}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
