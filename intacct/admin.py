@@ -4,6 +4,7 @@ Only users with "manage company profile" (Admin, Partner Admin, Support) see or 
 Views hold no business logic: each calls a service and turns its errors into form errors.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +22,19 @@ from . import resources, services
 from .client import errors
 
 PERMISSION = "accounting.manage_company_profile"
+# The connection page's "Export now" and "Import payments now" (what the schedules do, at once).
+EXPORT_NOW_DONE = (
+    "Export to Sage Intacct: {created} created, {updated} updated, {reversed} reversed, "
+    "{deleted} deleted, {failed} failed."
+)
+EXPORT_NOW_FAILED = "{failed} failed: see Error Transactions."
+EXPORT_NOW_UNREACHABLE = "Sage Intacct could not be reached: {error}"
+IMPORT_NOW_DONE = (
+    "Payments imported from Sage Intacct: {applied} applied, {closed} document(s) closed, "
+    "{duplicates} already imported, {skipped} skipped, {unmatched} not ours."
+)
+IMPORT_NOW_FAILED = "The payment import failed: {error}"
+NOT_SYNCING = "This connection is not syncing (not Active, or Primary Sync is off)."
 Step = m.Connection.Step
 STEP_URLS = {
     Step.SUBSIDIARY: "wizard_start",
@@ -211,6 +225,12 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
             view(require_POST(self.test_connection), "test", "<int:pk>/test/"),
             view(require_POST(self.refresh_choices), "refresh", "<int:pk>/refresh/"),
             view(require_POST(self.primary_sync), "primary_sync", "<int:pk>/primary-sync/"),
+            view(require_POST(self.export_now), "export_now", "<int:pk>/export-now/"),
+            view(
+                require_POST(self.import_payments_now),
+                "import_payments_now",
+                "<int:pk>/import-payments-now/",
+            ),
             view(self.preview_load, "preview_load", "preview/load/<int:load_id>/"),
             view(self.preview_document, "preview_document", "preview/<str:model>/<int:pk>/"),
             *super().get_urls(),
@@ -533,6 +553,71 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
             )
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
+        return redirect("admin:intacct_connection_change", pk)
+
+    def export_now(self, request, pk):
+        """Export the connection's ready documents now, as its schedule would."""
+        from . import export
+
+        connection = self._connection(pk)
+        back = redirect("admin:intacct_connection_change", pk)
+        if not connection.is_syncing:
+            self.message_user(request, NOT_SYNCING, messages.WARNING)
+            return back
+        total = export.ExportSummary()
+        try:
+            summaries = export.connection_export(
+                connection=connection, batch_size=settings.INTACCT_BATCH_SIZE
+            )
+        except errors.IntacctError as error:
+            self.message_user(request, EXPORT_NOW_UNREACHABLE.format(error=error), messages.ERROR)
+            return back
+        for summary in summaries.values():
+            total.add(summary)
+        text = EXPORT_NOW_DONE.format(**vars(total))
+        if total.errors:
+            error = "; ".join(dict.fromkeys(total.errors))
+            self.message_user(request, EXPORT_NOW_UNREACHABLE.format(error=error), messages.ERROR)
+        if total.failed:
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    text,
+                    reverse("admin:accounting_errortransaction_changelist"),
+                    EXPORT_NOW_FAILED.format(failed=total.failed),
+                ),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, text, messages.SUCCESS)
+        return back
+
+    def import_payments_now(self, request, pk):
+        """Import the payments Sage recorded in the lookback window now, as the schedule would."""
+        from .payments import payments_import
+
+        connection = self._connection(pk)
+        if not connection.is_syncing:
+            self.message_user(request, NOT_SYNCING, messages.WARNING)
+        else:
+            run = payments_import(connection=connection, trigger=m.PaymentImportRun.Trigger.COMMAND)
+            if run.error:
+                self.message_user(
+                    request, IMPORT_NOW_FAILED.format(error=run.error), messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    IMPORT_NOW_DONE.format(
+                        applied=run.applied,
+                        closed=run.closed,
+                        duplicates=run.duplicates,
+                        skipped=run.skipped,
+                        unmatched=run.unmatched,
+                    ),
+                    messages.SUCCESS,
+                )
         return redirect("admin:intacct_connection_change", pk)
 
     def preview_load(self, request, load_id):
