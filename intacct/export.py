@@ -270,11 +270,9 @@ def documents_export(
     try:
         if client.session is None:
             client.open_session()
-    except errors.AuthenticationError:
-        for batch in _batches(docs, batch_size, limit):
-            for doc in batch:
-                _fail(kind=kind, connection=connection, doc=doc, message=msg.CLIENT_NOT_INITIALIZED)
-            summary.failed += len(batch)
+            _flag_signed_in(connection)
+    except errors.AuthenticationError as error:
+        _signed_out(kind, connection, docs, summary, error)
         summary.requests = client.requests_sent
         return summary
     except errors.IntacctError as error:  # Sage unreachable: nothing sent, try next run
@@ -283,17 +281,43 @@ def documents_export(
         summary.requests = client.requests_sent
         return summary
     run = Run(kind, run_data(connection, client), summary)
+    done_through = 0  # the last document of the batches done
     try:
         for batch in _batches(docs, batch_size, limit):
             _export_batch(run, batch)
+            done_through = batch[-1].pk
         if ids is None:
             _export_removed(run)
+    except errors.AuthenticationError as error:
+        # The credentials were revoked mid-run: this batch and the rest fail without calling
+        # Sage again for each of them.
+        _signed_out(kind, connection, docs.filter(pk__gt=done_through), summary, error)
     except errors.IntacctError as error:
         # Sage stopped answering mid-run (retries spent): what was claimed waits for its
         # lease, what was sent is settled by the ledger on the next run.
         summary.errors.append(str(error))
     summary.requests = client.requests_sent
     return summary
+
+
+def _signed_out(kind: Kind, connection, docs, summary: ExportSummary, error) -> None:
+    """Sage refused the credentials: every document fails with the seeds' message, nothing is
+    sent, and the connection is flagged (its last test failed) until a sign-in succeeds."""
+    for doc in docs.iterator(chunk_size=500):
+        _fail(kind=kind, connection=connection, doc=doc, message=msg.CLIENT_NOT_INITIALIZED)
+        summary.failed += 1
+    m.Connection.objects.filter(pk=connection.pk).update(
+        last_test_at=timezone.now(),
+        last_test_ok=False,
+        last_test_message=f"{msg.CLIENT_NOT_INITIALIZED}: {error}"[:500],
+    )
+
+
+def _flag_signed_in(connection) -> None:
+    """A sign-in succeeded: clear the flag a refused one left (one query, no row when clear)."""
+    m.Connection.objects.filter(pk=connection.pk, last_test_ok=False).update(
+        last_test_at=timezone.now(), last_test_ok=True, last_test_message="Connected."
+    )
 
 
 def connection_export(
@@ -709,6 +733,16 @@ def _send(run: Run, pending, synced) -> None:
         run.summary.failed += len(pending)
         return
     except errors.IntacctError as error:
+        # The run goes on, so it releases its claim: the next run sends these again. An
+        # unreadable answer to a write may hide an applied one: that run looks them up first.
+        state = (
+            am.SyncRecord.State.UNKNOWN
+            if isinstance(error, errors.ResponseFormatError)
+            else am.SyncRecord.State.FAILED
+        )
+        am.SyncRecord.objects.filter(pk__in=pending_ids).update(state=state, claimed_by="")
+        if isinstance(error, errors.AuthenticationError):
+            raise  # the run stops here (see documents_export)
         for doc, _record, function in pending:
             _fail(
                 kind=kind,

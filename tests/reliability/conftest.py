@@ -1,0 +1,174 @@
+"""Fixtures and helpers of the reliability and security suites.
+
+The sandbox fixtures are the integration tests' own (`sandbox`, `sandbox_requests`,
+`connection`); every client the application builds here records its backoff instead of
+sleeping, so a burst of faults costs no wall-clock time.
+"""
+
+import functools
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import requests
+from django.utils import timezone
+
+from accounting import models as am
+from intacct import sage
+from intacct.client import IntacctClient
+from intacct.sandbox import gateway
+from intacct.sandbox.models import SandboxRecord
+from intacct.sandbox.services import sandbox_payment_record
+from tests import factories as f
+from tests.intacct.conftest import connect, connection, sandbox, sandbox_requests
+
+__all__ = ["connect", "connection", "sandbox", "sandbox_requests"]
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch) -> list[float]:
+    """Every backoff the application's clients would have slept, in order (none is slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr(sage, "IntacctClient", functools.partial(IntacctClient, sleep=slept.append))
+    return slept
+
+
+class Gateway:
+    """Rewrites the sandbox's answers: `after_apply(n, answer)` is called with each request's
+    number (1-based) and the sandbox's answer, once Sage has applied it. It returns the
+    answer to deliver, or raises what the client should meet instead (a timeout, ...)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = 0
+        self.rules = []
+        real = gateway.handle
+
+        def handle(body, **kwargs):
+            answer = real(body, **kwargs)
+            self.calls += 1
+            for rule in self.rules:
+                answer = rule(self.calls, body, answer)
+            return answer
+
+        monkeypatch.setattr(gateway, "handle", handle)
+
+    def on(self, rule):
+        self.rules.append(rule)
+        return rule
+
+
+@pytest.fixture
+def sage_gateway(sandbox, monkeypatch) -> Gateway:
+    return Gateway(monkeypatch)
+
+
+class Timeout(requests.ReadTimeout):
+    """What the HTTP layer raises when Sage took longer than the client's timeout."""
+
+
+def raise_from_callback(exc: BaseException):
+    """A `responses` answer that raises `exc` in the client, as the HTTP layer would."""
+    return gateway.GatewayResponse(599, exc, {})
+
+
+# --- TMS documents ---------------------------------------------------------------------------
+
+
+def make_load(connection, *, customer=None, charges=None, **kwargs) -> am.Load:
+    """An invoiced load of 1,400.00 (linehaul 1,250 and detention 150) for a linked customer."""
+    if customer is None:
+        customer = am.Customer.objects.filter(name="Acme Distribution").first()
+        if customer is None:
+            customer = f.CustomerFactory(name="Acme Distribution")
+            f.ExternalIdFactory(
+                subsidiary=connection.subsidiary, customer=customer, external_id="C1001"
+            )
+    load = f.LoadFactory(
+        invoice_as_subsidiary=connection.subsidiary,
+        customer=customer,
+        invoiced_at=timezone.now(),
+        **kwargs,
+    )
+    if charges is None:
+        charges = [
+            {"kind": "linehaul", "quantity": Decimal("500"), "rate": Decimal("2.5")},
+            {"kind": "accessorial", "item_code": "DETENTION", "rate": Decimal("150")},
+        ]
+    for charge in charges:
+        f.LoadChargeFactory(load=load, **charge)
+    return load
+
+
+def make_trip(connection, *, carrier=None, **kwargs) -> am.Trip:
+    """A trip whose carrier invoice (875.00: linehaul and lumper) was uploaded."""
+    if carrier is None:
+        carrier = am.Carrier.objects.filter(name="Apex Carriers LLC").first()
+        if carrier is None:
+            carrier = f.CarrierFactory(name="Apex Carriers LLC")
+            f.ExternalIdFactory(
+                subsidiary=connection.subsidiary,
+                customer=None,
+                carrier=carrier,
+                external_id="V2001",
+            )
+    trip = f.TripFactory(
+        load=f.LoadFactory(
+            invoice_as_subsidiary=connection.subsidiary, billing_status=am.BillingStatus.RELEASED
+        ),
+        subsidiary=connection.subsidiary,
+        carrier=carrier,
+        carrier_invoice_uploaded_at=timezone.now(),
+        **kwargs,
+    )
+    f.TripChargeFactory(trip=trip, kind="linehaul", rate=Decimal("800"))
+    f.TripChargeFactory(trip=trip, kind="accessorial", item_code="LUMPER", rate=Decimal("75"))
+    return trip
+
+
+def sage_document(doc) -> SandboxRecord:
+    record = am.SyncRecord.objects.get(
+        document_id=doc.pk, document_type=doc._meta.model_name, state="synced"
+    )
+    return SandboxRecord.objects.get(pk=int(record.record_no))
+
+
+def pay(doc, amount=None, **kwargs) -> SandboxRecord:
+    """An accountant records a payment in Sage on the document exported for `doc`."""
+    return sandbox_payment_record(document=sage_document(doc), amount=amount, **kwargs)
+
+
+# --- the final state ------------------------------------------------------------------------
+
+
+def assert_exported_exactly_once(*docs) -> None:
+    """Every document is one live Sage document (by its number), and its ledger row is synced
+    and points at that document."""
+    objects = {"load": "ARINVOICE", "trip": "APBILL"}
+    live = Counter(
+        (r.object, r.data.get("RECORDID"))
+        for r in SandboxRecord.objects.filter(object__in=objects.values()).exclude(state="Reversed")
+    )
+    duplicated = {key: n for key, n in live.items() if n > 1}
+    assert duplicated == {}, f"documents duplicated in Sage: {duplicated}"
+    for doc in docs:
+        kind = doc._meta.model_name
+        assert live[(objects[kind], doc.number)] == 1, f"{kind} {doc.number} is not in Sage"
+        record = am.SyncRecord.objects.get(document_type=kind, document_id=doc.pk, role="")
+        assert record.state == "synced", f"{kind} {doc.number}: ledger says {record.state}"
+        sage_doc = SandboxRecord.objects.get(pk=int(record.record_no))
+        assert sage_doc.data["RECORDID"] == doc.number
+
+
+def assert_payments_applied_exactly_once() -> None:
+    """Every payment detail Sage holds on an exported document is one Payment here, of the
+    same amount, and nothing else was imported."""
+    details = {
+        str(r.pk): r
+        for r in SandboxRecord.objects.filter(object__in=["ARPYMTDETAIL", "APPYMTDETAIL"])
+    }
+    stored = Counter(am.Payment.objects.values_list("sage_detail_id", flat=True))
+    assert set(stored) == set(details), "payments lost or invented"
+    assert all(n == 1 for n in stored.values()), f"payments applied twice: {stored}"
+    for payment in am.Payment.objects.all():
+        detail = details[payment.sage_detail_id]
+        assert payment.amount == Decimal(str(detail.data["PAYMENTAMOUNT"]))
