@@ -58,10 +58,35 @@ def django_setup(database_url: str | None) -> Path | None:
     from django.conf import settings
     from django.core.management import call_command
 
+    if folder is None:
+        _refuse_unless_empty()
     call_command("migrate", verbosity=0)
     # As in production: no per-query bookkeeping in memory (DEBUG keeps every query's SQL).
     settings.DEBUG = False
     return folder
+
+
+def _refuse_unless_empty() -> None:
+    """A database given by URL must hold no Ledgerline data (nor be migrated by someone else's
+    hand): the benchmark migrates it, fills it, and empties it at the end."""
+    from django.db import connection
+
+    from accounting.models import Subsidiary
+
+    tables = connection.introspection.table_names()
+    if tables and (Subsidiary._meta.db_table not in tables or Subsidiary.objects.exists()):
+        raise SystemExit(
+            "The benchmark database is not empty. Give it a database of its own (it is "
+            "migrated, filled, and emptied at the end), e.g. "
+            "--database-url postgres://postgres@127.0.0.1:5432/ledgerline_bench"
+        )
+
+
+def database_empty() -> None:
+    """Remove everything the benchmark wrote (for a database given by URL)."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
 
 
 # --- memory -------------------------------------------------------------------------------

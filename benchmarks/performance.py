@@ -21,7 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import InProcessSandbox, Measurement, django_setup, measure
+from benchmarks.harness import (
+    InProcessSandbox,
+    Measurement,
+    database_empty,
+    django_setup,
+    measure,
+)
 
 SCENARIOS = ("export", "rerun", "payments", "admin", "payload")
 
@@ -94,6 +100,8 @@ def main(argv=None) -> int:
     finally:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        else:
+            database_empty()
     print_report(args, rows, targets, time.perf_counter() - started)
     return 0 if all(t.ok for t in targets) else 1
 

@@ -2,6 +2,10 @@
 which TMS fields) that `draft_function` turns into the Sage function: `create_invoice` for AR,
 `create` APBILL for AP. Each document type contributes only what is its own: which documents
 are ready (`*_ready`, one queryset with everything prefetched) and how it reads (`*_draft`).
+
+The `*_ready` querysets prefetch each document's lines, so `get_total()` sums them in memory;
+they do not annotate totals (`with_totals()`): its GROUP BY over every joined column cost more
+than the rest of reading a batch (benchmarks/, README "Performance").
 """
 
 import datetime as dt
@@ -311,7 +315,7 @@ def loads_ready(*, connection: m.Connection) -> QuerySet:
         billing_status__in=READY_STATUSES,
         summary_invoice=None,
     )
-    return _loads_prefetch(connection, loads).with_totals()
+    return _loads_prefetch(connection, loads)
 
 
 def summary_invoice_draft(data: RunData, summary: am.SummaryInvoice) -> Draft:
@@ -489,7 +493,6 @@ def _statements_ready(connection, direction) -> QuerySet:
                 am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary),
             ),
         )
-        .with_totals()
     )
 
 
@@ -549,7 +552,7 @@ def intercompany_bills_ready(*, connection: m.Connection) -> QuerySet:
         invoice_as_subsidiary=connection.subsidiary,
         billing_status__in=READY_STATUSES,
     )
-    return _loads_prefetch(connection, loads).select_related("tender_as_subsidiary").with_totals()
+    return _loads_prefetch(connection, loads).select_related("tender_as_subsidiary")
 
 
 def intercompany_invoices_ready(*, connection: m.Connection) -> QuerySet:
@@ -558,7 +561,7 @@ def intercompany_invoices_ready(*, connection: m.Connection) -> QuerySet:
         tender_as_subsidiary=connection.subsidiary,
         billing_status__in=READY_STATUSES,
     )
-    return _loads_prefetch(connection, loads).select_related("tender_as_subsidiary").with_totals()
+    return _loads_prefetch(connection, loads).select_related("tender_as_subsidiary")
 
 
 # --- AP: trips, paystubs, settlements --------------------------------------------------------
@@ -639,14 +642,10 @@ def trips_ready(*, connection: m.Connection) -> QuerySet:
     if ap and ap.export_carrier_settlements:
         trips = trips.exclude(carrier_settlement__status=am.CarrierSettlement.Status.APPROVED)
     external = am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary)
-    return (
-        trips.select_related(*TRIP_RELATED)
-        .prefetch_related(
-            "lines",
-            Prefetch("carrier__external_ids", queryset=external),
-            Prefetch("driver__external_ids", queryset=external),
-        )
-        .with_totals()
+    return trips.select_related(*TRIP_RELATED).prefetch_related(
+        "lines",
+        Prefetch("carrier__external_ids", queryset=external),
+        Prefetch("driver__external_ids", queryset=external),
     )
 
 
@@ -679,16 +678,12 @@ def paystubs_ready(*, connection: m.Connection) -> QuerySet:
     ap = m.APSettings.objects.filter(connection=connection).first()
     if ap and ap.export_driver_settlements:
         stubs = stubs.exclude(driver_settlement__status=am.DriverSettlement.Status.APPROVED)
-    return (
-        stubs.select_related("subsidiary", "driver__carrier")
-        .prefetch_related(
-            "lines",
-            Prefetch(
-                "driver__external_ids",
-                am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary),
-            ),
-        )
-        .with_totals()
+    return stubs.select_related("subsidiary", "driver__carrier").prefetch_related(
+        "lines",
+        Prefetch(
+            "driver__external_ids",
+            am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary),
+        ),
     )
 
 
