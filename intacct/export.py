@@ -109,14 +109,18 @@ def document_function(
     """The Sage function `doc` becomes (no I/O but the run's cached reads). Raises
     ExportError naming what to fix; `trail` receives how each value was chosen."""
     kind = DOCUMENT_TYPES[document_type]
-    return draft_function(
-        data=data,
-        draft=kind.draft(data, doc),
-        number=kind.sage_number(doc, version),
-        controlid=controlid,
-        term=term,
-        trail=trail,
-    )
+    try:
+        return draft_function(
+            data=data,
+            draft=kind.draft(data, doc),
+            number=kind.sage_number(doc, version),
+            controlid=controlid,
+            term=term,
+            trail=trail,
+        )
+    except ValueError as error:
+        # A TMS value XML cannot carry (a control character): that document fails, not the run.
+        raise ExportError(f"{kind.sage_number(doc, version)}: {error}") from None
 
 
 @dataclass
