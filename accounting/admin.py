@@ -233,8 +233,10 @@ class LoadAdmin(TotalsAdminMixin, ImportExportModelAdmin):
 
     @admin.action(description="Invoice selected loads (batch invoicing)", permissions=["change"])
     def invoice_selected(self, request, queryset):
-        invoiced = services.loads_invoice(load_ids=list(queryset.values_list("pk", flat=True)))
-        skipped = queryset.count() - len(invoiced)
+        # Counted before invoicing: a list filtered by billing status no longer holds them after.
+        selected = list(queryset.values_list("pk", flat=True))
+        invoiced = services.loads_invoice(load_ids=selected)
+        skipped = len(selected) - len(invoiced)
         self.message_user(
             request,
             f"{len(invoiced)} load(s) invoiced, one invoice each; they are sent to Sage "

@@ -3,6 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+admin.site.site_header = "Ledgerline"
+admin.site.site_title = "Ledgerline"
+admin.site.index_title = "Accounting and Sage Intacct"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),

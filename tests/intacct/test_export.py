@@ -385,3 +385,21 @@ def test_the_retry_command_resends_what_was_fixed_and_names_what_still_fails(con
     open_row = am.ErrorTransaction.objects.get(status="failed", document_id=unknown.pk)
     with pytest.raises(CommandError, match="1 still failing"):
         call_command("intacct_retry", "--id", str(open_row.pk), stdout=out)
+
+
+def test_batch_invoicing_from_a_list_filtered_by_status_counts_what_it_invoiced(
+    connection, admin_client
+):
+    from django.urls import reverse
+
+    released = [make_load(connection, billing_status="released") for _ in range(2)]
+    url = reverse("admin:accounting_load_changelist") + "?billing_status__exact=released"
+    response = admin_client.post(
+        url,
+        {"action": "invoice_selected", "_selected_action": [load.pk for load in released]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "2 load(s) invoiced, one invoice each" in text
+    assert "skipped" not in text
+    assert "<title>Select load to change | Ledgerline</title>" in text
