@@ -34,3 +34,22 @@ def role_permissions(role: str, all_codenames: list[str]) -> list[str]:
     views = [c for c in all_codenames if c.startswith("view_")]
     changes = [f"change_{model}" for model in SUPPORT_CHANGE_MODELS]
     return sorted({*views, *changes, *custom} & set(all_codenames))
+
+
+def roles_ensure(*, apps=None, using: str = "default", **kwargs) -> None:
+    """Create the role groups and give each its `role_permissions` (only adds). Runs after
+    every migrate (post_migrate), so permissions of models added after the roles migration
+    (the sync ledger, ...) reach the roles too, and a flushed test database gets them back."""
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:
+        return
+    available = Permission.objects.using(using).filter(content_type__app_label="accounting")
+    codenames = list(available.values_list("codename", flat=True))
+    for role in ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.add(*available.filter(codename__in=role_permissions(role, codenames)))

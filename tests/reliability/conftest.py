@@ -172,3 +172,115 @@ def assert_payments_applied_exactly_once() -> None:
     for payment in am.Payment.objects.all():
         detail = details[payment.sage_detail_id]
         assert payment.amount == Decimal(str(detail.data["PAYMENTAMOUNT"]))
+
+
+@pytest.fixture
+def quiet_refusals():
+    """Refused requests (403, 405) are expected by the hundred here: not logged with their
+    traceback, which would cost more than the requests."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("django.request", "django.security")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+# --- every admin page ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(connection):
+    """At least one row of every model the admin shows: exported, paid and failed documents,
+    the run logs, mappings, the sandbox's records and the task cluster's rows."""
+    from django.contrib.auth.models import Group
+    from django_q.models import OrmQ, Task
+
+    from intacct import export, payments
+
+    load, trip = make_load(connection), make_trip(connection)
+    make_load(connection, customer=f.CustomerFactory(name="Nobody Sage Knows"))  # an error
+    export.connection_export(connection=connection)
+    pay(load, Decimal("100.00"))
+    payments.payments_import(connection=connection)
+    subsidiary = connection.subsidiary
+    driver = f.DriverFactory(subsidiary=subsidiary)
+    f.OfficeFactory(subsidiary=subsidiary)
+    f.FleetFactory(subsidiary=subsidiary)
+    f.TruckFactory(subsidiary=subsidiary)
+    f.TrailerFactory(subsidiary=subsidiary)
+    f.PaystubLineFactory(paystub=f.PaystubFactory(driver=driver, subsidiary=subsidiary))
+    f.ECheckFactory(subsidiary=subsidiary, payee_driver=driver)
+    f.FuelTransactionFactory(subsidiary=subsidiary, driver=driver)
+    f.TollTransactionFactory(subsidiary=subsidiary, driver=driver)
+    f.EscrowTransactionFactory(subsidiary=subsidiary, driver=driver)
+    f.SummaryInvoiceFactory(subsidiary=subsidiary, customer=load.customer)
+    f.CarrierSettlementFactory(subsidiary=subsidiary, carrier=trip.carrier)
+    f.DriverSettlementFactory(subsidiary=subsidiary, driver=driver)
+    f.CarrierStatementFactory(subsidiary=subsidiary, carrier=trip.carrier)
+    from intacct import models as m
+
+    dimension = m.DimensionMapping.objects.create(
+        connection=connection, dimension="department", source="office", default_value="OPS"
+    )
+    m.DimensionValueMap.objects.create(mapping=dimension, tms_value="Dallas", sage_value="OPS")
+    m.CustomPaymentTerm.objects.create(
+        connection=connection, customer=load.customer, term_name="Net 15"
+    )
+    Group.objects.get_or_create(name="Dispatchers")
+    Task.objects.create(
+        id="a" * 32,
+        name="done",
+        func="intacct.tasks.connection_export",
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=True,
+    )
+    Task.objects.create(
+        id="b" * 32,
+        name="failed",
+        func="intacct.tasks.connection_export",
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=False,
+    )
+    OrmQ.objects.create(key="ledgerline", payload="x", lock=timezone.now())
+    return connection
+
+
+def admin_pages(world) -> list[tuple[str, object, str]]:
+    """(URL name, its ModelAdmin or None, URL) of every named admin page that takes no query
+    string, with the first row of its model (or the connection, a load, a trip) filled in."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    pages = [("index", None, reverse("admin:index"))]
+    pages += [
+        ("app_list", label, reverse("admin:app_list", args=[label]))
+        for label in sorted({model._meta.app_label for model in admin.site._registry})
+    ]
+    pages.append(("password_change", None, reverse("admin:password_change")))
+    trip = am.Trip.objects.order_by("pk").first()
+    for model, model_admin in admin.site._registry.items():
+        first = model._default_manager.order_by("pk").first()
+        for pattern in model_admin.get_urls():
+            if not getattr(pattern, "name", None):
+                continue  # the bare <object_id>/ redirect to the change page
+            names = list(pattern.pattern.regex.groupindex)
+            values = {
+                "object_id": first.pk if first else 0,
+                "pk": first.pk if first else 0,
+                "id": first.pk if first else 0,
+                "load_id": am.Load.objects.order_by("pk").first().pk,
+                "model": "trip",
+            }
+            kwargs = {name: values[name] for name in names}
+            if "model" in kwargs:
+                kwargs["pk"] = trip.pk
+            pages.append(
+                (pattern.name, model_admin, reverse(f"admin:{pattern.name}", kwargs=kwargs))
+            )
+    return pages
