@@ -8,6 +8,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .client.errors import AuthenticationError
+
 WRONG_KEY = (
     "The stored Sage password cannot be decrypted with any key in INTACCT_FERNET_KEYS. Restore "
     "the key it was encrypted with (keep old keys after the new one), or enter the password "
@@ -15,8 +17,9 @@ WRONG_KEY = (
 )
 
 
-class CredentialDecryptError(Exception):
-    pass
+class CredentialDecryptError(AuthenticationError):
+    """No configured key opens the stored password. An AuthenticationError, so every page and
+    run that explains a refused sign-in explains this too (never a 500); tasks still fail."""
 
 
 def _fernet() -> MultiFernet:

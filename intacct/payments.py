@@ -40,6 +40,7 @@ from . import models as m
 from .client import Q as SageQ
 from .client import errors, to_date, to_decimal
 from .client import functions as fn
+from .crypto import CredentialDecryptError
 from .sage import client_for
 
 DEFAULT_LOOKBACK_DAYS = 8
@@ -462,7 +463,11 @@ def payments_import(
         window_end=window_end or now,
         started_at=now,
     )
-    client = client or client_for(connection)
+    try:
+        client = client or client_for(connection)
+    except CredentialDecryptError as error:  # no key opens the password: say so, then fail
+        _finish(run, Tally(), 0, error=str(error))
+        raise
     requests_before = client.requests_sent
     tally = Tally()
     try:
