@@ -6,7 +6,7 @@ payload building, against the built-in Sage Intacct sandbox with added latency p
                    [--latency-ms 50] [--baseline-sample 200] [--batch-size 50]
 
 The defaults take a few minutes on a 2-core machine; issue 9's sizes are
-`--loads 10000 --trips 10000 --payments 50000` (about 20 minutes, most of it the sandbox).
+`--loads 10000 --trips 10000 --payments 50000` (about 12 minutes, most of it the sandbox).
 
 Prints one table (documents, HTTP requests, write functions, database queries, wall time,
 CPU time per document, peak memory per scenario) and then each target, PASS or FAIL. Runs on
