@@ -563,6 +563,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.SyncRecord)
 class SyncRecordAdmin(ReadOnlyAdmin):
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would forget which Sage document a TMS document is: never from here.
+        return False
+
     list_display = [
         "reference",
         "document_type",

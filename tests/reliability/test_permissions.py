@@ -72,8 +72,8 @@ def needed(name: str, model_admin) -> str:
         return NOBODY  # users, groups, the task cluster, the sandbox: superusers only
     if opts.model_name == "errortransaction":
         return NOBODY if kind in ("add", "delete") else BILLING
-    if opts.model_name == "syncrecord" and kind == "add":
-        return NOBODY  # the ledger is written by the export
+    if opts.model_name == "syncrecord" and kind in ("add", "delete"):
+        return NOBODY  # the ledger is written by the export and never deleted by hand
     action = {
         "changelist": "view",
         "change": "view",
@@ -127,7 +127,7 @@ def action_permission(model, action: str) -> str:
     if opts.app_label not in ("accounting", "intacct"):
         return NOBODY
     if action == "delete_selected":
-        if opts.model_name == "errortransaction" or (
+        if opts.model_name in ("errortransaction", "syncrecord") or (
             opts.app_label == "intacct" and opts.model_name in ("connection", "paymentimportrun")
         ):
             return NOBODY
