@@ -47,7 +47,7 @@ from .client import InvoiceLine, errors
 from .client import Q as SageQ
 from .client import functions as fn
 from .client.redaction import redact
-from .documents import DOCUMENT_TYPES, DocumentType, draft_function, loads_ready, trips_ready
+from .documents import DOCUMENT_TYPES, DocumentType, draft_function
 from .resolution import ExportError, RunData, run_data
 from .sage import client_for
 
@@ -64,7 +64,6 @@ __all__ = [
     "trips_export",
 ]
 
-Kind = DocumentType  # what the Error Transaction helpers call it
 NET_30 = "Net 30"
 # A claim older than this is taken over (its exporter died); longer than any request can take.
 CLAIM_LEASE = dt.timedelta(minutes=20)
@@ -304,7 +303,7 @@ def documents_export(
     return summary
 
 
-def _signed_out(kind: Kind, connection, docs, summary: ExportSummary, error) -> None:
+def _signed_out(kind: DocumentType, connection, docs, summary: ExportSummary, error) -> None:
     """Sage refused the credentials: every document fails with the seeds' message, nothing is
     sent, and the connection is flagged (its last test failed) until a sign-in succeeds."""
     for doc in docs.iterator(chunk_size=500):
@@ -370,14 +369,9 @@ def trips_export(*, connection: m.Connection, **options) -> ExportSummary:
     return documents_export(connection=connection, document_type="trip", **options)
 
 
-# Kept for callers that ask for the ready trips directly.
-trips_ready = trips_ready
-loads_ready = loads_ready
-
-
 def _fail(
     *,
-    kind: Kind,
+    kind: DocumentType,
     connection,
     doc,
     message,
@@ -428,7 +422,7 @@ def _fail(
         )
 
 
-def _resolve_errors(*, kind: Kind, connection, ids: list[int]) -> None:
+def _resolve_errors(*, kind: DocumentType, connection, ids: list[int]) -> None:
     """A later success resolves the documents' open Error Transactions and adds the success to
     their history (one query when none is open, three otherwise)."""
     open_errors = am.ErrorTransaction.objects.filter(
