@@ -58,7 +58,6 @@ __all__ = [
     "document_function",
     "documents_export",
     "documents_validate",
-    "loads_eligible",
     "loads_export",
     "run_data",
     "trips_export",
@@ -136,7 +135,7 @@ class Preview:
 def document_previews(*, doc) -> list[Preview]:
     """Every Sage document `doc` exports as, built without sending: the exact payload and
     the resolution trail, or the problem that stops it."""
-    previews = []
+    previews, runs = [], {}  # connection id -> RunData: Sage is read once per connection
     for kind in DOCUMENT_TYPES.values():
         if not isinstance(doc, kind.model) or not kind.applies_to(doc):
             continue
@@ -155,9 +154,10 @@ def document_previews(*, doc) -> list[Preview]:
             previews.append(preview)
             continue
         try:
-            data = run_data(connection, client_for(connection), dry_run=True)
+            if connection.pk not in runs:
+                runs[connection.pk] = run_data(connection, client_for(connection), dry_run=True)
             function = document_function(
-                data=data,
+                data=runs[connection.pk],
                 document_type=kind.document_type,
                 doc=doc,
                 controlid="preview",
@@ -170,13 +170,6 @@ def document_previews(*, doc) -> list[Preview]:
             preview.problem = str(error)
         previews.append(preview)
     return previews
-
-
-def load_invoice_function(*, data: RunData, load, controlid: str, term=None, trail=None):
-    """The create_invoice for a load (kept for callers that speak of loads)."""
-    return document_function(
-        data=data, document_type="load", doc=load, controlid=controlid, term=term, trail=trail
-    )
 
 
 def _payload_hash(function: fn.Function) -> str:
@@ -202,18 +195,17 @@ def documents_eligible(*, connection: m.Connection, document_type: str):
     )
 
 
-def loads_eligible(*, connection: m.Connection):
-    return documents_eligible(connection=connection, document_type="load")
-
-
-def _enabled(kind: DocumentType, connection: m.Connection) -> bool:
+def _enabled(kind: DocumentType, connection: m.Connection, data: RunData | None = None) -> bool:
     if not connection.is_syncing:
         return False
-    settings = {
-        "ar": m.ARSettings.objects.filter(connection=connection).first(),
-        "ap": m.APSettings.objects.filter(connection=connection).first(),
-        "advanced": m.AdvancedSettings.objects.filter(connection=connection).first(),
-    }
+    if data is None:
+        settings = {
+            "ar": m.ARSettings.objects.filter(connection=connection).first(),
+            "ap": m.APSettings.objects.filter(connection=connection).first(),
+            "advanced": m.AdvancedSettings.objects.filter(connection=connection).first(),
+        }
+    else:
+        settings = {"ar": data.ar, "ap": data.ap, "advanced": data.advanced}
     return all(getattr(settings[group], toggle, False) for group, toggle in kind.toggles)
 
 
@@ -260,16 +252,18 @@ def documents_export(
     limit: int | None = None,
     client=None,
     ids: list[int] | None = None,
+    data: RunData | None = None,
 ) -> ExportSummary:
-    """Export the connection's eligible documents of one type (only `ids` when given)."""
+    """Export the connection's eligible documents of one type (only `ids` when given).
+    `data`: what a run over several types read once (its client is the one used)."""
     kind = DOCUMENT_TYPES[document_type]
     summary = ExportSummary()
-    if not _enabled(kind, connection):
+    if not _enabled(kind, connection, data):
         return summary
     docs = documents_eligible(connection=connection, document_type=document_type)
     if ids is not None:
         docs = docs.filter(pk__in=ids)
-    client = client or client_for(connection)
+    client = data.client if data else client or client_for(connection)
     try:
         if client.session is None:
             client.open_session()
@@ -283,7 +277,7 @@ def documents_export(
         summary.skipped = docs.count()
         summary.requests = client.requests_sent
         return summary
-    run = Run(kind, run_data(connection, client), summary)
+    run = Run(kind, data or run_data(connection, client), summary)
     done_through = 0  # the last document of the batches done
     try:
         for batch in _batches(docs, batch_size, limit):
@@ -326,15 +320,18 @@ def _flag_signed_in(connection) -> None:
 def connection_export(
     *, connection: m.Connection, batch_size: int = 50, limit: int | None = None, client=None
 ) -> dict[str, ExportSummary]:
-    """Every document type for one connection, on one client (one session); by type."""
-    client = client or client_for(connection)
+    """Every document type for one connection, on one client (one session) with settings,
+    mappings and Sage's customers and vendors read once for all types; by type."""
+    if not connection.is_syncing:
+        return {document_type: ExportSummary() for document_type in DOCUMENT_TYPES}
+    data = run_data(connection, client or client_for(connection))
     return {
         document_type: documents_export(
             connection=connection,
             document_type=document_type,
             batch_size=batch_size,
             limit=limit,
-            client=client,
+            data=data,
         )
         for document_type in DOCUMENT_TYPES
     }

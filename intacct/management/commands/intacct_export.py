@@ -45,6 +45,7 @@ class Command(BaseCommand):
         for connection in connections:
             label = f"{connection.subsidiary.code} {connection.subsidiary.name}"
             client = client_for(connection)
+            data = None if dry_run else export.run_data(connection, client)  # read once
             total = export.ExportSummary()
             for document_type in document_types:
                 if dry_run:
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                     document_type=document_type,
                     batch_size=batch_size,
                     limit=limit,
-                    client=client,
+                    data=data,
                 )
                 total.add(summary)
                 self._report(f"{label} {document_type}", summary, quiet=True)
