@@ -39,6 +39,10 @@ WHERE_OWN_PAGE = "use Retry export on its {page} page."
 WHERE_NEXT_RUN = (
     "correct it on its {page} page; the next scheduled export sends it again when it is ready."
 )
+PAYMENT_NOT_RETRYABLE = (
+    "Payment transactions are never exported, so there is nothing to re-sync: check the "
+    "payment in Sage Intacct, correct the payment here if needed, then use Mark as Synced."
+)
 NOT_EXPORTABLE_YET = "Ledgerline does not export {entity} documents to Sage Intacct yet."
 NO_CONNECTION = "{subsidiary} has no Sage Intacct connection."
 NOT_SYNCING = (
@@ -89,6 +93,7 @@ DOCUMENT_MODELS = {
     "fuel": am.FuelTransaction,
     "toll": am.TollTransaction,
     "escrow": am.EscrowTransaction,
+    "payment": am.Payment,  # a payment voided in Sage after import (flagged, not exported)
 }
 # Who a document is addressed to (the Sage customer or vendor), by model.
 PARTY_FIELDS = {
@@ -139,6 +144,8 @@ def error_transaction_retryable_here(*, error: Error) -> bool:
 def error_transaction_where_to_retry(*, error: Error) -> tuple[str, str]:
     """For a row Retry Sync does not handle: the sentence saying where it is retried, and
     the URL of that page ("" when there is none)."""
+    if error.document_type == "payment":
+        return PAYMENT_NOT_RETRYABLE, _admin_url("accounting_payment_change", error.document_id)
     page, url_name, own_action = ELSEWHERE.get(
         error.entity_type.lower(), (error.entity_type.lower(), "", False)
     )
@@ -943,7 +950,11 @@ def _sage_record_nos(errors_, connections, rows, client=None) -> dict[tuple, str
     wanted = defaultdict(dict)  # (connection, sage object) → number → key
     for error in errors_:
         connection = connections.get(error.subsidiary_id)
-        if connection is None or not connection.password_encrypted:
+        if (
+            connection is None
+            or not connection.password_encrypted
+            or not _kind(error.document_type)
+        ):
             continue
         key = (connection.pk, error.document_type, error.document_id)
         if rows.get(key) is not None and rows[key].record_no:
@@ -1026,8 +1037,11 @@ def _ledger_mark_synced(marked: list[Error], connections, rows, record_nos, now)
     update, create = [], []
     for error in marked:
         connection = connections.get(error.subsidiary_id)
-        if connection is None:
-            continue  # never connected: nothing will export it anyway
+        if connection is None or not _kind(error.document_type):
+            # Never connected, or a kind the export does not send (a voided payment): no
+            # ledger row to write, and one keyed by the document's number would shadow the
+            # exported document's in the payment import.
+            continue
         key = (connection.pk, error.document_type, error.document_id)
         record = rows.get(key)
         if record is None:

@@ -572,3 +572,28 @@ def test_the_run_log_is_listed_in_the_admin_at_a_constant_cost(admin_client, con
     assert detail.status_code == 200
     assert f"1: {payments.SKIP_SUMMARY_INVOICE}" in detail.text
     assert admin_client.get(reverse("admin:intacct_paymentimportrun_add")).status_code == 403
+
+
+def test_marking_a_voided_payment_synced_leaves_the_ledger_and_later_imports_alone(
+    connection, admin_user
+):
+    from intacct import error_transactions
+
+    load = exported_load(connection)
+    invoice = sage_document(load)
+    pay(invoice, amount=Decimal("100.00"))
+    import_payments(connection=connection)
+    sandbox_payment_void(payment=SandboxRecord.objects.get(object="ARPYMT"))
+    import_payments(connection=connection)
+    error = am.ErrorTransaction.objects.get(document_type="payment")
+    where, url = error_transactions.error_transaction_where_to_retry(error=error)
+    assert where == error_transactions.PAYMENT_NOT_RETRYABLE
+    assert url == reverse("admin:accounting_payment_change", args=[error.document_id])
+
+    assert error_transactions.error_transactions_mark_synced(errors=[error], user=admin_user) == 1
+    assert list(am.SyncRecord.objects.values_list("document_type", flat=True)) == ["load"]
+    pay(invoice)  # the rest, after support settled the void
+    run = import_payments(connection=connection)
+    load.refresh_from_db()
+    assert run.applied == 1
+    assert load.billing_status == am.BillingStatus.COMPLETED
