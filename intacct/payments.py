@@ -593,11 +593,14 @@ def _payment(connection, line: Line, kind: DocumentKind, doc) -> am.Payment:
 def _store(connection, new: list[am.Payment], tally: Tally) -> None:
     if not new:
         return
-    # A writer outside this lock may have stored some already: the constraint drops those.
-    am.Payment.objects.bulk_create(new, ignore_conflicts=True)
-    tally.applied = am.Payment.objects.filter(
+    # A writer outside this lock may have stored some already: the constraint drops those,
+    # and they count as duplicates, not as applied by this run.
+    stored = am.Payment.objects.filter(
         connection=connection, sage_detail_id__in=[p.sage_detail_id for p in new]
-    ).count()
+    )
+    before = stored.count()
+    am.Payment.objects.bulk_create(new, ignore_conflicts=True)
+    tally.applied = stored.count() - before
     tally.duplicates += len(new) - tally.applied
 
 
