@@ -462,14 +462,9 @@ RULES = (
         _custom_fields,
     ),
 )
-AP_TYPES = {"trip", "paystub", "echeck", "carrier_settlement", "driver_settlement"}
-
-
 def _side(document_type: str) -> str:
-    sage_object = getattr(_kind(document_type), "sage_object", "")
-    if sage_object:
-        return "ap" if sage_object == "APBILL" else "ar"
-    return "ap" if document_type in AP_TYPES else "ar"
+    """The export's side of the document type ("ar" for a type it does not know)."""
+    return getattr(_kind(document_type), "side", "ar")
 
 
 def _rule(message: str) -> Rule | None:
