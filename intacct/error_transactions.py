@@ -462,6 +462,8 @@ RULES = (
         _custom_fields,
     ),
 )
+
+
 def _side(document_type: str) -> str:
     """The export's side of the document type ("ar" for a type it does not know)."""
     return getattr(_kind(document_type), "side", "ar")
