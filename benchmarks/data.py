@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounting import demo_data
 from accounting import models as am
 from intacct import models as m
-from intacct import services
+from intacct.connections import services
 from intacct.sandbox import engine
 from intacct.sandbox.models import SandboxCompany, SandboxRecord
 

@@ -155,8 +155,8 @@ def run(args, sandbox: InProcessSandbox) -> tuple[list[Measurement], list[Target
 
 
 def _export(sandbox, connection, *, batch_size: int, label: str, documents: int) -> Measurement:
+    from intacct.connections.sage import client_for
     from intacct.export import connection_export
-    from intacct.sage import client_for
 
     say(f"{label} ...")
     client = client_for(connection)
@@ -296,8 +296,8 @@ def rerun_scenario(args, sandbox, main, rows, targets) -> None:
 def payments_scenario(args, sandbox, main, rows, targets) -> None:
     from accounting import models as am
     from benchmarks import data
+    from intacct.connections.sage import client_for
     from intacct.payments import payments_import
-    from intacct.sage import client_for
 
     say(f"Recording {args.payments:,} payment details in Sage ...")
     paid = data.payments_create(main, details=args.payments, per_payment=args.details_per_payment)
@@ -416,9 +416,8 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
 def payload_scenario(args, sandbox, main, rows, targets) -> None:
     import xml.etree.ElementTree as ET
 
-    from intacct.documents import DOCUMENT_TYPES
-    from intacct.export import document_function, run_data
-    from intacct.sage import client_for
+    from intacct.connections.sage import client_for
+    from intacct.export import DOCUMENT_TYPES, document_function, run_data
 
     documents = args.loads + args.trips
     label = f"5 payload building, {documents:,} documents (no I/O)"

@@ -1,30 +1,35 @@
-"""Thin django-q2 tasks and the schedules that run them, declared in code."""
+"""Thin django-q2 tasks: each finds its connection and calls one service. Their schedules are
+declared in code in `connections.schedules`; the receivers here queue work the TMS asks for
+at once (batch invoicing, a carrier invoice upload)."""
 
 import logging
 
 from django.conf import settings
-from django.utils import timezone
-from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from . import models as m
+from accounting.models import Load, Trip
+
+from .connections.models import APSettings, Connection
+from .connections.schedules import (
+    EXPORT_TASK,
+    LOADS_TASK,
+    PAYMENT_TASK,
+    TRIP_TASK,
+    schedules_ensure,
+)
+from .export import ExportSummary, loads_export, trips_export
+from .export import connection_export as export_all
+from .payments import payments_import
+
+__all__ = ["EXPORT_TASK", "LOADS_TASK", "PAYMENT_TASK", "TRIP_TASK", "schedules_ensure"]
 
 logger = logging.getLogger("intacct.tasks")
-
-EXPORT_TASK = "intacct.tasks.connection_export"
-TRIP_TASK = "intacct.tasks.trip_export"
-LOADS_TASK = "intacct.tasks.loads_export_now"
-PAYMENT_TASK = "intacct.tasks.connection_payments_import"
-PAYMENT_IMPORT_INTERVAL_MINUTES = 12 * 60
 
 
 def connection_export(connection_id: int) -> dict:
     """Export one connection's ready documents of every type. Safe to run twice: the ledger
     and stable controlids keep every document to one Sage document."""
-    from .export import ExportSummary
-    from .export import connection_export as export_all
-
-    connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    connection = Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
     if connection is None or not connection.is_syncing:
         return {"skipped": "connection not active"}
     total = ExportSummary()
@@ -52,13 +57,9 @@ def connection_export(connection_id: int) -> dict:
 
 def trip_export(trip_id: int) -> dict:
     """Export one trip's bill now (after its carrier invoice upload). Safe to run twice."""
-    from accounting.models import Trip
-
-    from .export import trips_export
-
     trip = Trip.objects.filter(pk=trip_id).select_related("subsidiary").first()
     connection = (
-        m.Connection.objects.filter(subsidiary_id=trip.subsidiary_id).first() if trip else None
+        Connection.objects.filter(subsidiary_id=trip.subsidiary_id).first() if trip else None
     )
     if connection is None or not connection.is_syncing:
         return {"skipped": "no active connection"}
@@ -68,9 +69,7 @@ def trip_export(trip_id: int) -> dict:
 
 def loads_export_now(connection_id: int, load_ids: list[int]) -> dict:
     """Export these loads' invoices now (after batch invoicing). Safe to run twice."""
-    from .export import loads_export
-
-    connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    connection = Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
     if connection is None or not connection.is_syncing:
         return {"skipped": "connection not active"}
     summary = loads_export(
@@ -82,14 +81,12 @@ def loads_export_now(connection_id: int, load_ids: list[int]) -> dict:
 def loads_invoiced_receiver(sender, load_ids, **kwargs) -> None:
     """Batch invoicing: queue each syncing subsidiary's newly invoiced loads at once, in
     batches, rather than waiting for the next export cycle."""
-    from accounting.models import Load
-
     by_subsidiary: dict[int, list[int]] = {}
     for load_id, subsidiary_id in Load.objects.filter(pk__in=load_ids).values_list(
         "pk", "invoice_as_subsidiary_id"
     ):
         by_subsidiary.setdefault(subsidiary_id, []).append(load_id)
-    for connection in m.Connection.objects.filter(subsidiary_id__in=by_subsidiary):
+    for connection in Connection.objects.filter(subsidiary_id__in=by_subsidiary):
         if connection.is_syncing:
             async_task(LOADS_TASK, connection.pk, by_subsidiary[connection.subsidiary_id])
 
@@ -97,7 +94,7 @@ def loads_invoiced_receiver(sender, load_ids, **kwargs) -> None:
 def carrier_invoice_uploaded_receiver(sender, trip, **kwargs) -> None:
     """ "Send carrier invoice upon upload": queue the trip's bill now, not at the next cycle."""
     ap = (
-        m.APSettings.objects.filter(connection__subsidiary_id=trip.subsidiary_id)
+        APSettings.objects.filter(connection__subsidiary_id=trip.subsidiary_id)
         .select_related("connection")
         .first()
     )
@@ -105,20 +102,10 @@ def carrier_invoice_uploaded_receiver(sender, trip, **kwargs) -> None:
         async_task(TRIP_TASK, trip.pk)
 
 
-def _export_schedule_name(connection: m.Connection) -> str:
-    return f"Sage Intacct export: {connection.subsidiary.code}"
-
-
-def _payment_schedule_name(connection: m.Connection) -> str:
-    return f"Sage Intacct payment import: {connection.subsidiary.code}"
-
-
 def connection_payments_import(connection_id: int) -> dict:
     """Import the payments Sage recorded in the lookback window. Safe to run twice: each Sage
     payment detail is stored once per connection."""
-    from .payments import payments_import
-
-    connection = m.Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    connection = Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
     if connection is None or not connection.is_syncing:
         return {"skipped": "connection not active"}
     run = payments_import(connection=connection)
@@ -132,36 +119,3 @@ def connection_payments_import(connection_id: int) -> dict:
         run.status,
     )
     return {"run": run.pk, "status": run.status, "applied": run.applied, "error": run.error}
-
-
-def schedules_ensure() -> int:
-    """Create or update every schedule from code: per syncing connection, one export schedule
-    and one payment import every 12 hours; schedules of paused or disconnected connections are
-    removed. Returns how many connections are scheduled."""
-    kinds = (
-        (_export_schedule_name, EXPORT_TASK, settings.INTACCT_EXPORT_INTERVAL_MINUTES),
-        (_payment_schedule_name, PAYMENT_TASK, PAYMENT_IMPORT_INTERVAL_MINUTES),
-    )
-    wanted = {func: set() for _, func, _ in kinds}
-    for connection in m.Connection.objects.select_related("subsidiary"):
-        if not connection.is_syncing:
-            continue
-        for schedule_name, func, interval in kinds:
-            name = schedule_name(connection)
-            wanted[func].add(name)
-            Schedule.objects.update_or_create(
-                name=name,
-                defaults={
-                    "func": func,
-                    "args": str(connection.pk),
-                    "schedule_type": Schedule.MINUTES,
-                    "minutes": interval,
-                    "repeats": -1,
-                },
-            )
-            Schedule.objects.filter(name=name, next_run__isnull=True).update(
-                next_run=timezone.now()
-            )
-    for func, names in wanted.items():
-        Schedule.objects.filter(func=func).exclude(name__in=names).delete()
-    return len(wanted[EXPORT_TASK])

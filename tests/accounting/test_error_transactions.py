@@ -16,11 +16,12 @@ from django.utils.html import escape
 
 from accounting import models as am
 from accounting import roles
-from intacct import error_transactions as service
 from intacct import export
 from intacct import messages as msg
 from intacct import models as m
 from intacct.client import functions as fn
+from intacct.errors import fixes, kinds
+from intacct.errors import services as service
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import sandbox_user_set_active
 from tests import factories as f
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = "admin:accounting_errortransaction_changelist"
 SYNC_ALL = "admin:accounting_errortransaction_sync_all"
-RULES = {rule.key: rule for rule in service.RULES}
+RULES = {rule.key: rule for rule in fixes.RULES}
 
 
 def detail_url(error):
@@ -210,7 +211,7 @@ def test_the_detail_page_shows_sages_full_error_the_payload_the_history_and_the_
 def test_the_payload_kept_on_the_error_masks_secrets(connection):
     load = make_load(connection)
     body = ET.fromstring("<create><password>s3cret</password><sessionid>abc</sessionid></create>")
-    export._fail(
+    export.outcomes.failure_record(
         kind=export.DOCUMENT_TYPES["load"],
         connection=connection,
         doc=load,
@@ -372,9 +373,9 @@ def test_retry_sync_says_where_other_entity_types_are_retried(web):
     assert "Retry Sync: 0 sent, 0 resolved, 0 still failing, 2 skipped." in shown
     assert (
         "1 skipped: "
-        + service.NOT_RETRYABLE_HERE.format(
+        + kinds.NOT_RETRYABLE_HERE.format(
             entity="Summary Invoice",
-            where=service.WHERE_OWN_PAGE.format(page="summary invoice"),
+            where=kinds.WHERE_OWN_PAGE.format(page="summary invoice"),
         )
     ) in shown
     assert any(
@@ -404,7 +405,7 @@ def test_sync_all_revalidates_skips_what_still_needs_corrections_and_reports(
     f.ErrorTransactionFactory(
         subsidiary=connection.subsidiary, entity_type="Fuel", document_type="fuel"
     )
-    monkeypatch.delitem(service._registry(), "paystub")
+    monkeypatch.delitem(kinds.document_kinds(), "paystub")
     f.ErrorTransactionFactory(
         subsidiary=connection.subsidiary, entity_type="Paystub", document_type="paystub"
     )
@@ -590,7 +591,7 @@ def test_retry_export_of_a_type_not_exported_yet_says_so(web, model, factory, mo
     document_type = {"summaryinvoice": "summary_invoice"}.get(
         model, model.replace("settlement", "_settlement")
     )
-    monkeypatch.delitem(service._registry(), document_type, raising=False)
+    monkeypatch.delitem(kinds.document_kinds(), document_type, raising=False)
     document = factory()
     response = web.post(
         reverse(f"admin:accounting_{model}_changelist"),

@@ -5,7 +5,7 @@ import responses
 
 from accounting import demo_data
 from intacct import models as m
-from intacct import services
+from intacct.connections import services
 from intacct.sandbox import gateway
 from intacct.sandbox.services import sandbox_faults_clear, sandbox_seed
 from tests import factories as f

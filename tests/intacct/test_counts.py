@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from accounting import models as am
 from intacct import export
-from intacct.documents import DOCUMENT_TYPES
+from intacct.connections.sage import client_for
+from intacct.export import DOCUMENT_TYPES, run_data
 from intacct.payments import payments_import
-from intacct.resolution import run_data
-from intacct.sage import client_for
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import sandbox_payment_record
 from tests import factories as f

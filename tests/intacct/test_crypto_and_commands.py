@@ -5,8 +5,8 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from accounting import demo_data
-from intacct import crypto, services
 from intacct import models as m
+from intacct.connections import crypto, services
 from tests import factories as f
 
 NEW, OLD = Fernet.generate_key().decode(), Fernet.generate_key().decode()

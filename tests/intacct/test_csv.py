@@ -4,7 +4,7 @@ import pytest
 from tablib import Dataset
 
 from intacct import models as m
-from intacct import resources
+from intacct.connections import resources
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

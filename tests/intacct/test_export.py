@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounting import models as am
-from intacct import export, services
+from intacct import export
 from intacct import messages as msg
 from intacct import models as m
-from intacct.sage import client_for
+from intacct.connections import services
+from intacct.connections.sage import client_for
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import sandbox_faults_set, sandbox_user_set_active
 from tests import factories as f

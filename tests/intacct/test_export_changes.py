@@ -177,7 +177,7 @@ def test_a_crash_between_sage_and_the_ledger_leaves_one_invoice(connection, monk
         raise RuntimeError("worker killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(export, "_mark_synced", crash)
+        patch.setattr(export.services, "ledger_mark_synced", crash)
         with pytest.raises(RuntimeError):
             export.loads_export(connection=connection)
     assert SandboxRecord.objects.filter(object="ARINVOICE").count() == 1

@@ -7,9 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounting import models as am
-from intacct import export, services
+from intacct import export
 from intacct import models as m
-from intacct.sage import client_for
+from intacct.connections import services
+from intacct.connections.sage import client_for
 from intacct.sandbox.models import SandboxRecord
 from tests import factories as f
 

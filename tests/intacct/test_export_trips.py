@@ -5,9 +5,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounting import models as am
-from intacct import export, services
+from intacct import export
 from intacct import messages as msg
 from intacct import models as m
+from intacct.connections import services
 from intacct.sandbox.models import SandboxRecord
 from tests import factories as f
 

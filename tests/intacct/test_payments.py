@@ -14,11 +14,13 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from accounting import models as am
-from intacct import export, payments, services, tasks
+from intacct import export, tasks
 from intacct import models as m
 from intacct.client import InvoiceLine
 from intacct.client import functions as fn
-from intacct.sage import client_for
+from intacct.connections import services
+from intacct.connections.sage import client_for
+from intacct.payments import services as payments
 from intacct.sandbox import engine
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import (
@@ -577,7 +579,8 @@ def test_the_run_log_is_listed_in_the_admin_at_a_constant_cost(admin_client, con
 def test_marking_a_voided_payment_synced_leaves_the_ledger_and_later_imports_alone(
     connection, admin_user
 ):
-    from intacct import error_transactions
+    from intacct.errors import kinds
+    from intacct.errors import services as error_transactions
 
     load = exported_load(connection)
     invoice = sage_document(load)
@@ -586,8 +589,8 @@ def test_marking_a_voided_payment_synced_leaves_the_ledger_and_later_imports_alo
     sandbox_payment_void(payment=SandboxRecord.objects.get(object="ARPYMT"))
     import_payments(connection=connection)
     error = am.ErrorTransaction.objects.get(document_type="payment")
-    where, url = error_transactions.error_transaction_where_to_retry(error=error)
-    assert where == error_transactions.PAYMENT_NOT_RETRYABLE
+    where, url = kinds.error_transaction_where_to_retry(error=error)
+    assert where == kinds.PAYMENT_NOT_RETRYABLE
     assert url == reverse("admin:accounting_payment_change", args=[error.document_id])
 
     assert error_transactions.error_transactions_mark_synced(errors=[error], user=admin_user) == 1

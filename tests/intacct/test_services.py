@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from accounting import demo_data
 from intacct import messages as msg
 from intacct import models as m
-from intacct import services
-from intacct.sage import client_for
+from intacct.connections import services
+from intacct.connections.sage import client_for
+from intacct.export import resolution
 from intacct.sandbox.services import sandbox_user_set_active
 from tests import factories as f
 
@@ -296,14 +297,14 @@ def test_accounts_resolve_specific_then_category_then_master(sandbox, freight):
             gl_account_no="4025",
         ),
     ]
-    resolve = services.account_resolve
+    resolve = resolution.account_resolve
     assert resolve(
         mappings=rows, side="ar", category="accessorials", item_code="DETENTION"
-    ) == services.AccountResolution("4025", "specific")
+    ) == resolution.AccountResolution("4025", "specific")
     assert resolve(
         mappings=rows, side="ar", category="accessorials", item_code="LUMPER"
-    ) == services.AccountResolution("4020", "category")
-    assert resolve(mappings=rows, side="ar", category="linehaul") == services.AccountResolution(
+    ) == resolution.AccountResolution("4020", "category")
+    assert resolve(mappings=rows, side="ar", category="linehaul") == resolution.AccountResolution(
         "4000", "master"
     )
     assert resolve(mappings=rows, side="ap", category="fuel") is None
@@ -315,9 +316,9 @@ def test_dimensions_resolve_value_map_then_pass_through_then_default(sandbox, fr
         connection=connection, dimension="location", source="office", default_value="DAL"
     )
     m.DimensionValueMap.objects.create(mapping=mapping, tms_value="Houston", sage_value="HOU")
-    assert services.dimension_resolve(mapping=mapping, tms_value="houston") == "HOU"
-    assert services.dimension_resolve(mapping=mapping, tms_value="CHI") == "CHI"
-    assert services.dimension_resolve(mapping=mapping, tms_value="") == "DAL"
+    assert resolution.dimension_resolve(mapping=mapping, tms_value="houston") == "HOU"
+    assert resolution.dimension_resolve(mapping=mapping, tms_value="CHI") == "CHI"
+    assert resolution.dimension_resolve(mapping=mapping, tms_value="") == "DAL"
 
 
 def test_custom_field_mappings_refuse_incompatible_types(db, freight):

@@ -12,8 +12,8 @@ from django_q.models import Schedule
 from accounting import demo_data, roles
 from intacct import messages as msg
 from intacct import models as m
+from intacct.connections.schedules import EXPORT_TASK
 from intacct.sandbox.models import SandboxRecord
-from intacct.tasks import EXPORT_TASK
 from tests import factories as f
 
 PASSWORD = demo_data.SAGE_USER_PASSWORD
@@ -739,7 +739,7 @@ def test_a_template_copies_settings_and_mappings_then_both_evolve_alone(
 
 
 def test_a_template_entity_sage_does_not_have_is_refused(sandbox, freight):
-    from intacct import services
+    from intacct.connections import services
 
     connection = services.connection_start(subsidiary=f.SubsidiaryFactory(name="West Yard"))
     services.connection_set_destination(connection=connection, destination="matching_entity")

@@ -14,8 +14,8 @@ import requests
 from django.utils import timezone
 
 from accounting import models as am
-from intacct import sage
 from intacct.client import IntacctClient
+from intacct.connections import sage
 from intacct.sandbox import gateway
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import sandbox_payment_record
@@ -199,7 +199,8 @@ def world(connection):
     from django.contrib.auth.models import Group
     from django_q.models import OrmQ, Task
 
-    from intacct import export, payments
+    from intacct import export
+    from intacct.payments import services as payments
 
     load, trip = make_load(connection), make_trip(connection)
     make_load(connection, customer=f.CustomerFactory(name="Nobody Sage Knows"))  # an error

@@ -9,10 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounting import models as am
-from intacct import export, payments, services
+from intacct import export
 from intacct import messages as msg
 from intacct import models as m
 from intacct.client import errors, wire
+from intacct.connections import services
+from intacct.payments import services as payments
 from intacct.sandbox import gateway
 from intacct.sandbox.gateway import GatewayResponse
 from intacct.sandbox.models import SandboxRecord

@@ -12,10 +12,11 @@ from django.db import DatabaseError, connections
 from django.db import connection as db
 
 from accounting import models as am
-from intacct import export, payments, tasks
+from intacct import export, tasks
 from intacct import messages as msg
 from intacct import models as m
-from intacct.sage import client_for
+from intacct.connections.sage import client_for
+from intacct.payments import services as payments
 from intacct.sandbox.gateway import GatewayResponse
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import (
@@ -373,7 +374,7 @@ def test_credentials_revoked_mid_run_fail_the_rest_without_calling_sage_per_docu
     assert msg.CLIENT_NOT_INITIALIZED in connection.last_test_message
     # The first sign-in and batch, the refused batch and one sign-in attempt, then one
     # refused sign-in for each other document type: never one call per document.
-    enabled = [k for k in export.DOCUMENT_TYPES.values() if export._enabled(k, connection)]
+    enabled = [k for k in export.DOCUMENT_TYPES.values() if export.services._enabled(k, connection)]
     assert len(sandbox_requests) == 4 + len(enabled) - 1
     assert sum(b"<create" in body for body in sandbox_requests) == 2
 
@@ -395,7 +396,7 @@ def test_credentials_revoked_before_the_run_flag_the_connection(connection, sand
 
     assert summary.failed == 5 and summary.created == 0
     # one refused sign-in per document type the connection exports, none per document
-    enabled = [k for k in export.DOCUMENT_TYPES.values() if export._enabled(k, connection)]
+    enabled = [k for k in export.DOCUMENT_TYPES.values() if export.services._enabled(k, connection)]
     assert client.requests_sent == len(enabled) < summary.failed
     connection.refresh_from_db()
     assert connection.last_test_ok is False

@@ -22,9 +22,11 @@ from django.utils.html import escape
 
 from accounting import demo_data
 from accounting import models as am
-from intacct import crypto, payments, tasks
 from intacct import models as m
-from intacct.sage import client_for
+from intacct import tasks
+from intacct.connections import crypto
+from intacct.connections.sage import client_for
+from intacct.payments import services as payments
 from intacct.sandbox.models import SandboxRecord, SandboxSession
 from intacct.sandbox.services import sandbox_user_set_active
 from tests import factories as f

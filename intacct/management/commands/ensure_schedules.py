@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from intacct.tasks import schedules_ensure
+from intacct.connections.schedules import schedules_ensure
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from intacct import services
-from intacct.models import Connection
+from intacct.connections import services
+from intacct.connections.models import Connection
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from intacct import export
-from intacct.models import Connection
-from intacct.sage import client_for
+from intacct.connections.models import Connection
+from intacct.connections.sage import client_for
 
 
 class Command(BaseCommand):

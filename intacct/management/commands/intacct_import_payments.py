@@ -4,8 +4,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from intacct.models import Connection, PaymentImportRun
+from intacct.connections.models import Connection
 from intacct.payments import payments_import
+from intacct.payments.models import PaymentImportRun
 
 
 def _date(value: str) -> dt.date:

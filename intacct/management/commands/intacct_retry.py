@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounting.models import ErrorTransaction
-from intacct import error_transactions
+from intacct.errors import services as error_transactions
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from intacct import crypto
-from intacct.models import Connection
+from intacct.connections import crypto
+from intacct.connections.models import Connection
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from .client import Credentials, IntacctClient, SenderCredentials
+from intacct.client import Credentials, IntacctClient, SenderCredentials
 
 
 def client_for_credentials(

@@ -6,10 +6,9 @@ only Sage calls are the run's one read of customers/vendors for name matching an
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import messages as msg
-from . import models as m
-from .client import functions as fn
-from .services import account_resolve, dimension_explain
+from intacct import messages as msg
+from intacct.client import functions as fn
+from intacct.connections import models as m
 
 DIMENSION_FIELD = {d.value: f"{d.value}id" for d in m.Dimension}
 
@@ -65,6 +64,55 @@ def run_data(connection: m.Connection, client, *, dry_run: bool = False) -> RunD
         },
         client=client,
     )
+
+
+# --- the three account levels, dimension value maps ------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountResolution:
+    account_no: str
+    level: str  # "specific" | "category" | "master"
+
+
+def account_resolve(
+    *, mappings, side: str, category: str, item_code: str = ""
+) -> AccountResolution | None:
+    """specific item → category default → master default; None when nothing maps.
+
+    `mappings`: the connection's AccountMapping rows (read once per run, not per line).
+    """
+    table = {(a.side, a.category, a.item_code): a.gl_account_no for a in mappings}
+    for key, level in (
+        ((side, category, item_code), "specific"),
+        ((side, category, ""), "category"),
+        ((side, "", ""), "master"),
+    ):
+        if level == "specific" and not item_code:
+            continue
+        if key in table:
+            return AccountResolution(table[key], level)
+    return None
+
+
+def dimension_explain(*, mapping: m.DimensionMapping, tms_value: str | None) -> tuple[str, str]:
+    """(Sage value, how it was chosen): value map → pass-through → default ('' when none)."""
+    if tms_value:
+        for value_map in mapping.value_maps.all():
+            if value_map.tms_value.lower() == str(tms_value).lower():
+                return (
+                    value_map.sage_value,
+                    f"value map {value_map.tms_value} → {value_map.sage_value}",
+                )
+        return str(tms_value), "passed through unmapped"
+    if mapping.default_value:
+        return mapping.default_value, "default value"
+    return "", "no value"
+
+
+def dimension_resolve(*, mapping: m.DimensionMapping, tms_value: str | None) -> str:
+    """value map → pass-through → default ('' when nothing)."""
+    return dimension_explain(mapping=mapping, tms_value=tms_value)[0]
 
 
 # --- customers and vendors --------------------------------------------------------------------

@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .client.errors import AuthenticationError
+from intacct.client.errors import AuthenticationError
 
 WRONG_KEY = (
     "The stored Sage password cannot be decrypted with any key in INTACCT_FERNET_KEYS. Restore "

@@ -1,5 +1,5 @@
 """Connection services: connect, read Sage's choices, reconcile, activate, settings, templates,
-disconnect, and GL account resolution. Views, commands and tasks call these."""
+disconnect. Views and commands call these."""
 
 from dataclasses import dataclass
 
@@ -7,12 +7,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import messages as msg
+from intacct import messages as msg
+from intacct.client import Q, errors
+from intacct.client import functions as fn
+
 from . import models as m
-from .client import Q, errors
-from .client import functions as fn
 from .sage import client_for, client_for_credentials
-from .tasks import schedules_ensure
+from .schedules import schedules_ensure
 
 # What the wizard reads from Sage: key in Connection.sage_choices -> (object, id field, label field)
 CHOICE_QUERIES = {
@@ -454,55 +455,6 @@ def connection_disconnect(*, connection: m.Connection) -> m.Connection:
     connection.save()
     schedules_ensure()
     return connection
-
-
-# --- resolution -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountResolution:
-    account_no: str
-    level: str  # "specific" | "category" | "master"
-
-
-def account_resolve(
-    *, mappings, side: str, category: str, item_code: str = ""
-) -> AccountResolution | None:
-    """specific item → category default → master default; None when nothing maps.
-
-    `mappings`: the connection's AccountMapping rows (read once per run, not per line).
-    """
-    table = {(a.side, a.category, a.item_code): a.gl_account_no for a in mappings}
-    for key, level in (
-        ((side, category, item_code), "specific"),
-        ((side, category, ""), "category"),
-        ((side, "", ""), "master"),
-    ):
-        if level == "specific" and not item_code:
-            continue
-        if key in table:
-            return AccountResolution(table[key], level)
-    return None
-
-
-def dimension_explain(*, mapping: m.DimensionMapping, tms_value: str | None) -> tuple[str, str]:
-    """(Sage value, how it was chosen): value map → pass-through → default ('' when none)."""
-    if tms_value:
-        for value_map in mapping.value_maps.all():
-            if value_map.tms_value.lower() == str(tms_value).lower():
-                return (
-                    value_map.sage_value,
-                    f"value map {value_map.tms_value} → {value_map.sage_value}",
-                )
-        return str(tms_value), "passed through unmapped"
-    if mapping.default_value:
-        return mapping.default_value, "default value"
-    return "", "no value"
-
-
-def dimension_resolve(*, mapping: m.DimensionMapping, tms_value: str | None) -> str:
-    """value map → pass-through → default ('' when nothing)."""
-    return dimension_explain(mapping=mapping, tms_value=tms_value)[0]
 
 
 def entities_for(*, connection: m.Connection) -> list[dict]:

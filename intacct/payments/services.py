@@ -35,13 +35,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounting import models as am
+from intacct.client import Q as SageQ
+from intacct.client import errors, to_date, to_decimal
+from intacct.client import functions as fn
+from intacct.connections.crypto import CredentialDecryptError
+from intacct.connections.models import AdvancedSettings, Connection
+from intacct.connections.sage import client_for
 
-from . import models as m
-from .client import Q as SageQ
-from .client import errors, to_date, to_decimal
-from .client import functions as fn
-from .crypto import CredentialDecryptError
-from .sage import client_for
+from .models import PaymentImportRun
 
 DEFAULT_LOOKBACK_DAYS = 8
 PAGE_SIZE = fn.MAX_QUERY_PAGE
@@ -270,19 +271,19 @@ class Tally:
 # --- the window -------------------------------------------------------------------------------
 
 
-def payment_window_start(*, connection: m.Connection, now: dt.datetime) -> dt.datetime:
+def payment_window_start(*, connection: Connection, now: dt.datetime) -> dt.datetime:
     """Where a scheduled import's window starts: now minus the lookback, moved back to the
     start of the last successful non-backfill import when that is earlier (or, before any, to
     the connection's activation), so no gap is ever left unread."""
     lookback = (
-        m.AdvancedSettings.objects.filter(connection=connection)
+        AdvancedSettings.objects.filter(connection=connection)
         .values_list("payment_lookback_days", flat=True)
         .first()
     )
     start = now - dt.timedelta(days=DEFAULT_LOOKBACK_DAYS if lookback is None else lookback)
     last = (
-        m.PaymentImportRun.objects.filter(
-            connection=connection, status=m.PaymentImportRun.Status.SUCCEEDED, backfill=False
+        PaymentImportRun.objects.filter(
+            connection=connection, status=PaymentImportRun.Status.SUCCEEDED, backfill=False
         )
         .order_by("-started_at")
         .values_list("started_at", flat=True)
@@ -431,13 +432,13 @@ def _target(line: Line, ledger, documents) -> tuple[am.SyncRecord | None, object
 
 def payments_import(
     *,
-    connection: m.Connection,
+    connection: Connection,
     since: dt.date | dt.datetime | None = None,
     until: dt.date | dt.datetime | None = None,
     client=None,
-    trigger: str = m.PaymentImportRun.Trigger.SCHEDULE,
+    trigger: str = PaymentImportRun.Trigger.SCHEDULE,
     page_size: int = PAGE_SIZE,
-) -> m.PaymentImportRun:
+) -> PaymentImportRun:
     """Import the payments Sage recorded (or changed) in a window; returns the run's log row.
 
     Without `since` and `until` the window follows the lookback rule (`payment_window_start`)
@@ -455,7 +456,7 @@ def payments_import(
         else payment_window_start(connection=connection, now=now)
     )
     window_end = _start_of(until, next_day=True) if until is not None else None
-    run = m.PaymentImportRun.objects.create(
+    run = PaymentImportRun.objects.create(
         connection=connection,
         trigger=trigger,
         backfill=backfill,
@@ -525,7 +526,7 @@ def _apply(connection, lines, ledger, documents, fully_paid, tally: Tally, now) 
         # Two imports of one connection (a schedule and a command) take turns here, so each
         # run's counts are exact; the unique constraint alone already keeps the rows single.
         list(
-            m.Connection.objects.select_for_update()
+            Connection.objects.select_for_update()
             .filter(pk=connection.pk)
             .order_by()
             .values_list("pk", flat=True)
@@ -660,9 +661,9 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
     tally.voided = len(voided)
 
 
-def _finish(run: m.PaymentImportRun, tally: Tally, requests: int, *, error: str = "") -> None:
-    m.PaymentImportRun.objects.filter(pk=run.pk).update(
-        status=m.PaymentImportRun.Status.FAILED if error else m.PaymentImportRun.Status.SUCCEEDED,
+def _finish(run: PaymentImportRun, tally: Tally, requests: int, *, error: str = "") -> None:
+    PaymentImportRun.objects.filter(pk=run.pk).update(
+        status=PaymentImportRun.Status.FAILED if error else PaymentImportRun.Status.SUCCEEDED,
         finished_at=timezone.now(),
         fetched=tally.fetched,
         applied=tally.applied,

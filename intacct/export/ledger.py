@@ -1,0 +1,123 @@
+"""The sync ledger: one row per TMS document and Sage document, written before anything is
+sent, claimed with a conditional update, and settled with Sage's RECORDNO."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounting import models as am
+from intacct.client import Q as SageQ
+
+from .documents import DocumentType
+from .outcomes import failures_resolve
+from .run import Run, payload_hash
+
+# A claim older than this is taken over (its exporter died); longer than any request can take.
+CLAIM_LEASE = dt.timedelta(minutes=20)
+SYNCED = am.SyncRecord.State.SYNCED
+PENDING = am.SyncRecord.State.PENDING
+# Sage states (ARINVOICE / APBILL STATE).
+DRAFT, REVERSED = "Draft", "Reversed"
+
+
+def ledger_rows(kind: DocumentType, connection, docs) -> dict[int, am.SyncRecord]:
+    """The batch's ledger rows by document id, created (before anything is sent) where missing.
+
+    Three queries whatever the batch size.
+    """
+    rows = am.SyncRecord.objects.filter(
+        connection=connection, document_type=kind.document_type, role=""
+    )
+    ledger = {r.document_id: r for r in rows.filter(document_id__in=[d.pk for d in docs])}
+    missing = [
+        am.SyncRecord(
+            connection=connection,
+            document_type=kind.document_type,
+            document_id=doc.pk,
+            reference=kind.sage_number(doc),
+            sage_object=kind.sage_object,
+            controlid=f"{kind.prefix}-{doc.pk}-v1",
+        )
+        for doc in docs
+        if doc.pk not in ledger
+    ]
+    if missing:
+        # Another exporter may insert the same rows at once: the unique constraint keeps one.
+        am.SyncRecord.objects.bulk_create(missing, ignore_conflicts=True)
+        ledger |= {
+            r.document_id: r for r in rows.filter(document_id__in=[r.document_id for r in missing])
+        }
+    return ledger
+
+
+def sage_lookup(kind: DocumentType, client, number: str) -> str | None:
+    """RECORDNO of the live (not reversed) Sage document numbered `number`, if Sage has one."""
+    rows = client.iter_query(
+        kind.sage_object,
+        ["RECORDNO", "RECORDID", "STATE"],
+        filter=SageQ.equalto("RECORDID", number),
+    )
+    live = [row["RECORDNO"] for row in rows if row.get("STATE") != REVERSED]
+    return live[0] if live else None
+
+
+def sage_states(kind: DocumentType, client, record_nos: list[str]) -> dict[str, dict]:
+    """RECORDNO → {STATE, TOTALPAID} for the batch's Sage documents (one query)."""
+    if not record_nos:
+        return {}
+    rows = client.iter_query(
+        kind.sage_object,
+        ["RECORDNO", "STATE", "TOTALPAID"],
+        filter=SageQ.in_("RECORDNO", record_nos),
+    )
+    return {row["RECORDNO"]: row for row in rows}
+
+
+def ledger_claim(run: Run, items, *, states) -> list:
+    """Claim the rows with one conditional update; rows another exporter is working on right
+    now are left to it (skipped here)."""
+    now = timezone.now()
+    free = Q(state__in=states) & (
+        ~Q(state=PENDING)
+        | Q(last_attempt_at__lt=now - CLAIM_LEASE)
+        | Q(last_attempt_at__isnull=True)
+        | Q(claimed_by=run.token)
+    )
+    am.SyncRecord.objects.filter(Q(pk__in=[item[1].pk for item in items]) & free).update(
+        state=PENDING, last_attempt_at=now, claimed_by=run.token, attempts=F("attempts") + 1
+    )
+    claimed = set(
+        am.SyncRecord.objects.filter(claimed_by=run.token, state=PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    run.summary.skipped += sum(1 for item in items if item[1].pk not in claimed)
+    return [item for item in items if item[1].pk in claimed]
+
+
+def ledger_mark_synced(kind: DocumentType, connection, synced) -> None:
+    """Record RECORDNOs, payload hashes and resolve open errors for the batch's successes
+    (one transaction of two updates, then `failures_resolve`)."""
+    if not synced:
+        return
+    now = timezone.now()
+    records = []
+    for _doc, record, record_no, function in synced:
+        record.state, record.record_no, record.synced_at = SYNCED, record_no or "", now
+        record.claimed_by = ""
+        if function is not None:
+            record.payload_hash = payload_hash(function)
+        records.append(record)
+    # bulk_update costs CPU per row and field (a CASE branch each): only the values that
+    # differ per row go through it; the shared ones are one plain UPDATE.
+    fields = ["record_no", "payload_hash"]
+    if any(f is not None and f.controlid != record.controlid for _, record, _, f in synced):
+        fields.append("controlid")  # a Net 30 retry was applied under its own controlid
+    with transaction.atomic():
+        am.SyncRecord.objects.bulk_update(records, fields)
+        am.SyncRecord.objects.filter(pk__in=[record.pk for record in records]).update(
+            state=SYNCED, synced_at=now, claimed_by=""
+        )
+    failures_resolve(kind=kind, connection=connection, ids=[doc.pk for doc, *_ in synced])

@@ -1,0 +1,110 @@
+"""What an export run records when Sage refuses a document or it cannot be built: the
+document's one open Error Transaction and its attempt history; a later success resolves it."""
+
+import copy
+import xml.etree.ElementTree as ET
+
+from django.db.models import F
+from django.utils import timezone
+
+from accounting import models as am
+from intacct.client import errors
+from intacct.client import functions as fn
+from intacct.client.redaction import redact
+
+from .documents import DocumentType
+from .run import Run
+
+
+def failure_record(
+    *,
+    kind: DocumentType,
+    connection,
+    doc,
+    message,
+    error: errors.IntacctError | None = None,
+    function: fn.Function | None = None,
+):
+    """Open (or update) the document's one Error Transaction with the message, Sage's details
+    and the function sent (secrets masked), and add the attempt to its history."""
+    details = [e.__dict__ for e in error.errors] if error else []
+    updated = am.ErrorTransaction.objects.filter(
+        subsidiary=connection.subsidiary,
+        document_type=kind.document_type,
+        document_id=doc.pk,
+        status=am.ErrorTransaction.Status.FAILED,
+    )
+    values = {
+        "message": message,
+        "errorno": (error.errorno or "") if error else "",
+        "support_id": (error.support_id or "") if error else "",
+        "details": details,
+        "total": doc.get_total(),
+    }
+    if function is not None:
+        sent = ET.Element("function", {"controlid": function.controlid})
+        sent.append(copy.deepcopy(function.body))
+        ET.indent(sent)
+        values["payload"] = redact(ET.tostring(sent, encoding="unicode"))
+    if updated.update(attempts=F("attempts") + 1, updated_at=timezone.now(), **values):
+        error_id = updated.values_list("pk", flat=True).first()
+    else:
+        error_id = am.ErrorTransaction.objects.create(
+            entity_type=kind.entity_type,
+            transaction_type=kind.transaction_type,
+            subsidiary=connection.subsidiary,
+            document_type=kind.document_type,
+            document_id=doc.pk,
+            reference=doc.number,
+            **values,
+        ).pk
+    if error_id is not None:
+        am.ErrorAttempt.objects.create(
+            error_id=error_id,
+            outcome=am.ErrorAttempt.Outcome.FAILED,
+            sent=function is not None or error is not None,
+            message=message,
+            errorno=values["errorno"],
+            support_id=values["support_id"],
+        )
+
+
+def failures_resolve(*, kind: DocumentType, connection, ids: list[int]) -> None:
+    """A later success resolves the documents' open Error Transactions and adds the success to
+    their history (one query when none is open, three otherwise)."""
+    open_errors = am.ErrorTransaction.objects.filter(
+        subsidiary=connection.subsidiary,
+        document_type=kind.document_type,
+        document_id__in=ids,
+        status=am.ErrorTransaction.Status.FAILED,
+    )
+    error_ids = list(open_errors.values_list("pk", flat=True))
+    if not error_ids:
+        return
+    now = timezone.now()
+    am.ErrorTransaction.objects.filter(
+        pk__in=error_ids, status=am.ErrorTransaction.Status.FAILED
+    ).update(
+        status=am.ErrorTransaction.Status.RESOLVED,
+        resolved_at=now,
+        resolution=am.ErrorTransaction.Resolution.SYNCED,
+    )
+    am.ErrorAttempt.objects.bulk_create(
+        am.ErrorAttempt(error_id=pk, at=now, outcome=am.ErrorAttempt.Outcome.SYNCED, sent=True)
+        for pk in error_ids
+    )
+
+
+def refusal_record(run: Run, doc, record, error, function, *, state) -> None:
+    """Sage refused `function`: the ledger row takes `state` (FAILED for a create, SYNCED when
+    the document Sage has stays as it is) and the document's Error Transaction says why."""
+    am.SyncRecord.objects.filter(pk=record.pk).update(state=state, claimed_by="")
+    failure_record(
+        kind=run.kind,
+        connection=run.data.connection,
+        doc=doc,
+        message=str(error),
+        error=error,
+        function=function,
+    )
+    run.summary.failed += 1

@@ -1,0 +1,85 @@
+"""What one export run carries: its summary, the data it read once, and how a document
+becomes the Sage function it sends (`document_function`, also used by previews)."""
+
+import hashlib
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from intacct.client import functions as fn
+
+from .documents import DOCUMENT_TYPES, DocumentType
+from .payloads import draft_function
+from .resolution import ExportError, RunData
+
+
+@dataclass
+class ExportSummary:
+    created: int = 0
+    updated: int = 0
+    reversed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: "ExportSummary") -> None:
+        for name in ("created", "updated", "reversed", "deleted", "unchanged", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped += other.skipped
+        self.requests = max(self.requests, other.requests)  # the client counts per run
+        self.errors += other.errors
+
+
+def document_function(
+    *,
+    data: RunData,
+    document_type: str,
+    doc,
+    controlid: str,
+    version: int = 1,
+    term: str | None = None,
+    trail: list | None = None,
+) -> fn.Function:
+    """The Sage function `doc` becomes (no I/O but the run's cached reads). Raises
+    ExportError naming what to fix; `trail` receives how each value was chosen."""
+    kind = DOCUMENT_TYPES[document_type]
+    try:
+        return draft_function(
+            data=data,
+            draft=kind.draft(data, doc),
+            number=kind.sage_number(doc, version),
+            controlid=controlid,
+            term=term,
+            trail=trail,
+        )
+    except ValueError as error:
+        # A TMS value XML cannot carry (a control character): that document fails, not the run.
+        raise ExportError(f"{kind.sage_number(doc, version)}: {error}") from None
+
+
+@dataclass
+class Run:
+    """One export of one document type for one connection."""
+
+    kind: DocumentType
+    data: RunData
+    summary: ExportSummary
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    reversed: list = field(default_factory=list)  # (doc, record) reversed in this batch
+
+    def build(self, doc, record, term=None) -> fn.Function:
+        return document_function(
+            data=self.data,
+            document_type=self.kind.document_type,
+            doc=doc,
+            controlid=record.controlid,
+            version=record.version,
+            term=term,
+        )
+
+
+def payload_hash(function: fn.Function) -> str:
+    return hashlib.sha256(ET.tostring(function.body)).hexdigest()

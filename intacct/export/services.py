@@ -1,0 +1,324 @@
+"""Export to Sage Intacct: every document type of `documents.DOCUMENT_TYPES`.
+
+Eligibility → resolution → payload → batched, idempotent send → sync ledger or Error
+Transaction. Every document type runs the same steps (`documents_export`):
+1. Skip everything unless the connection is Active with Primary Sync and every toggle of the
+   document type (the side's master toggle, the document's own) is on.
+2. Open the session once; if Sage refuses the credentials, fail every eligible document with
+   "Sage client is not initialized" without calling Sage per document.
+3. Read the documents in batches by primary key (memory stays flat). A document is eligible
+   when it is ready, changed after the connection became Active, and not synced since its last
+   change.
+4. Per batch: resolve each document (customer or vendor, GL account per line, dimensions,
+   custom fields, term) from data read once per run; one that cannot resolve becomes an Error
+   Transaction.
+5. A synced document changed since: unchanged payload → nothing sent; otherwise Sage's state
+   decides (one read per batch): Draft → update in place; AR Posted without payments → reverse
+   (dated today) and create the next version; payments applied → "Payments must be removed
+   before the invoice can be reversed"; AP bill Posted or Selected → "AP bill requires manual
+   reversal" until Sage shows it reversed, then the next version is created.
+6. Write the ledger rows (stable controlids) before sending and claim them with a conditional
+   update; send the batch with uniqueid=true.
+7. Record each result: RECORDNO on success (an applied version whose answer was lost is looked
+   up by its number), Net 30 retry on an invalid term, otherwise an Error Transaction with
+   Sage's message; a later success resolves it.
+A document removed from the TMS after export is deleted in Sage when Draft, reversed when an
+unpaid posted invoice, and an Error Transaction otherwise (`removed_documents_export`).
+"""
+
+import dataclasses
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounting import models as am
+from intacct import messages as msg
+from intacct.client import errors
+from intacct.connections import models as m
+from intacct.connections.sage import client_for
+
+from .changes import changed_documents_send, removed_documents_export
+from .documents import DOCUMENT_TYPES, DocumentType
+from .ledger import (
+    PENDING,
+    SYNCED,
+    ledger_claim,
+    ledger_mark_synced,
+    ledger_rows,
+    sage_lookup,
+)
+from .outcomes import failure_record, refusal_record
+from .resolution import ExportError, RunData, run_data
+from .run import ExportSummary, Run, document_function
+
+NET_30 = "Net 30"
+
+
+def documents_eligible(*, connection: m.Connection, document_type: str):
+    """Ready documents changed after the connection became Active and not synced since their
+    last change, oldest first."""
+    kind = DOCUMENT_TYPES[document_type]
+    synced_since = am.SyncRecord.objects.filter(
+        connection=connection,
+        document_type=document_type,
+        document_id=OuterRef("pk"),
+        state=SYNCED,
+        synced_at__gte=OuterRef("updated_at"),
+    )
+    return (
+        kind.ready(connection=connection)
+        .filter(updated_at__gte=connection.activated_at)
+        .exclude(Exists(synced_since))
+        .order_by("pk")
+    )
+
+
+def _enabled(kind: DocumentType, connection: m.Connection, data: RunData | None = None) -> bool:
+    if not connection.is_syncing:
+        return False
+    if data is None:
+        settings = {
+            "ar": m.ARSettings.objects.filter(connection=connection).first(),
+            "ap": m.APSettings.objects.filter(connection=connection).first(),
+            "advanced": m.AdvancedSettings.objects.filter(connection=connection).first(),
+        }
+    else:
+        settings = {"ar": data.ar, "ap": data.ap, "advanced": data.advanced}
+    return all(getattr(settings[group], toggle, False) for group, toggle in kind.toggles)
+
+
+def _batches(docs, batch_size: int, limit: int | None):
+    """The queryset in batches by primary key: one query (plus prefetches) per batch, never
+    the whole table in memory."""
+    last, seen = 0, 0
+    while limit is None or seen < limit:
+        size = batch_size if limit is None else min(batch_size, limit - seen)
+        batch = list(docs.filter(pk__gt=last)[:size])
+        if not batch:
+            return
+        yield batch
+        seen += len(batch)
+        last = batch[-1].pk
+
+
+def documents_export(
+    *,
+    connection: m.Connection,
+    document_type: str,
+    batch_size: int = 50,
+    limit: int | None = None,
+    client=None,
+    ids: list[int] | None = None,
+    data: RunData | None = None,
+) -> ExportSummary:
+    """Export the connection's eligible documents of one type (only `ids` when given).
+    `data`: what a run over several types read once (its client is the one used)."""
+    kind = DOCUMENT_TYPES[document_type]
+    summary = ExportSummary()
+    if not _enabled(kind, connection, data):
+        return summary
+    docs = documents_eligible(connection=connection, document_type=document_type)
+    if ids is not None:
+        docs = docs.filter(pk__in=ids)
+    client = data.client if data else client or client_for(connection)
+    try:
+        if client.session is None:
+            client.open_session()
+            _flag_signed_in(connection)
+    except errors.AuthenticationError as error:
+        _signed_out(kind, connection, docs, summary, error)
+        summary.requests = client.requests_sent
+        return summary
+    except errors.IntacctError as error:  # Sage unreachable: nothing sent, try next run
+        summary.errors.append(str(error))
+        summary.skipped = docs.count()
+        summary.requests = client.requests_sent
+        return summary
+    run = Run(kind, data or run_data(connection, client), summary)
+    done_through = 0  # the last document of the batches done
+    try:
+        for batch in _batches(docs, batch_size, limit):
+            _export_batch(run, batch)
+            done_through = batch[-1].pk
+        if ids is None:
+            removed_documents_export(run)
+    except errors.AuthenticationError as error:
+        # The credentials were revoked mid-run: this batch and the rest fail without calling
+        # Sage again for each of them.
+        _signed_out(kind, connection, docs.filter(pk__gt=done_through), summary, error)
+    except errors.IntacctError as error:
+        # Sage stopped answering mid-run (retries spent): what was claimed waits for its
+        # lease, what was sent is settled by the ledger on the next run.
+        summary.errors.append(str(error))
+    summary.requests = client.requests_sent
+    return summary
+
+
+def _signed_out(kind: DocumentType, connection, docs, summary: ExportSummary, error) -> None:
+    """Sage refused the credentials: every document fails with the seeds' message, nothing is
+    sent, and the connection is flagged (its last test failed) until a sign-in succeeds."""
+    for doc in docs.iterator(chunk_size=500):
+        failure_record(
+            kind=kind, connection=connection, doc=doc, message=msg.CLIENT_NOT_INITIALIZED
+        )
+        summary.failed += 1
+    m.Connection.objects.filter(pk=connection.pk).update(
+        last_test_at=timezone.now(),
+        last_test_ok=False,
+        last_test_message=f"{msg.CLIENT_NOT_INITIALIZED}: {error}"[:500],
+    )
+
+
+def _flag_signed_in(connection) -> None:
+    """A sign-in succeeded: clear the flag a refused one left (one query, no row when clear)."""
+    m.Connection.objects.filter(pk=connection.pk, last_test_ok=False).update(
+        last_test_at=timezone.now(), last_test_ok=True, last_test_message="Connected."
+    )
+
+
+def connection_export(
+    *, connection: m.Connection, batch_size: int = 50, limit: int | None = None, client=None
+) -> dict[str, ExportSummary]:
+    """Every document type for one connection, on one client (one session) with settings,
+    mappings and Sage's customers and vendors read once for all types; by type."""
+    if not connection.is_syncing:
+        return {document_type: ExportSummary() for document_type in DOCUMENT_TYPES}
+    data = run_data(connection, client or client_for(connection))
+    return {
+        document_type: documents_export(
+            connection=connection,
+            document_type=document_type,
+            batch_size=batch_size,
+            limit=limit,
+            data=data,
+        )
+        for document_type in DOCUMENT_TYPES
+    }
+
+
+def documents_validate(
+    *, connection: m.Connection, document_type: str, ids: list[int], client=None
+) -> dict[int, str]:
+    """Resolve each eligible document without sending anything: document id → the message
+    that still stops it ("" when it would export). Documents that are not eligible (already
+    synced, not invoiced, ...) are left out. Raises IntacctError when Sage cannot be read."""
+    data = run_data(connection, client or client_for(connection), dry_run=True)
+    problems = {}
+    docs = documents_eligible(connection=connection, document_type=document_type)
+    for doc in docs.filter(pk__in=ids):
+        try:
+            document_function(data=data, document_type=document_type, doc=doc, controlid="check")
+        except ExportError as error:
+            problems[doc.pk] = str(error)
+        else:
+            problems[doc.pk] = ""
+    return problems
+
+
+def loads_export(*, connection: m.Connection, **options) -> ExportSummary:
+    """AR invoices for the connection's ready loads (options as `documents_export`)."""
+    return documents_export(connection=connection, document_type="load", **options)
+
+
+def trips_export(*, connection: m.Connection, **options) -> ExportSummary:
+    """AP bills for the connection's trips whose carrier invoice is in (or that are approved)."""
+    return documents_export(connection=connection, document_type="trip", **options)
+
+
+def _export_batch(run: Run, docs) -> None:
+    kind, data = run.kind, run.data
+    connection, client = data.connection, data.client
+    ledger = ledger_rows(kind, connection, docs)
+    pending = []  # (doc, record, function): to create
+    changed = []  # (doc, record, function): synced, then changed in the TMS
+    synced = []  # (doc, record, record_no, function)
+    for doc in docs:
+        record = ledger[doc.pk]
+        if record.state == am.SyncRecord.State.UNKNOWN:
+            # An earlier send may have been applied: look it up before sending anything.
+            record_no = sage_lookup(kind, client, kind.sage_number(doc, record.version))
+            if record_no:
+                synced.append((doc, record, record_no, None))
+                continue
+        try:
+            function = run.build(doc, record)
+        except ExportError as error:
+            failure_record(kind=kind, connection=connection, doc=doc, message=str(error))
+            run.summary.failed += 1
+            continue
+        if record.state == SYNCED:
+            changed.append((doc, record, function))
+        else:
+            pending.append((doc, record, function))
+    if changed:
+        pending += changed_documents_send(run, changed)
+    if pending:
+        _send(run, pending, synced)
+    ledger_mark_synced(kind, connection, synced)
+    run.summary.created += len(synced)
+
+
+def _send(run: Run, pending, synced) -> None:
+    kind, connection, client = run.kind, run.data.connection, run.data.client
+    pending = ledger_claim(
+        run, pending, states=[PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
+    )
+    if not pending:
+        return
+    pending_ids = [record.pk for _, record, _ in pending]
+    try:
+        results = client.execute([function for _, _, function in pending])
+    except errors.OutcomeUnknownError:
+        am.SyncRecord.objects.filter(pk__in=pending_ids).update(state=am.SyncRecord.State.UNKNOWN)
+        run.summary.failed += len(pending)
+        return
+    except errors.IntacctError as error:
+        # The run goes on, so it releases its claim: the next run sends these again. An
+        # unreadable answer to a write may hide an applied one: that run looks them up first.
+        state = (
+            am.SyncRecord.State.UNKNOWN
+            if isinstance(error, errors.ResponseFormatError)
+            else am.SyncRecord.State.FAILED
+        )
+        am.SyncRecord.objects.filter(pk__in=pending_ids).update(state=state, claimed_by="")
+        if isinstance(error, errors.AuthenticationError):
+            raise  # the run stops here (see documents_export)
+        for doc, _record, function in pending:
+            failure_record(
+                kind=kind,
+                connection=connection,
+                doc=doc,
+                message=str(error),
+                error=error,
+                function=function,
+            )
+        run.summary.failed += len(pending)
+        return
+    for (doc, record, function), result in zip(pending, results, strict=True):
+        if result.ok:
+            record_no = result.record_no or sage_lookup(kind, client, record.reference)
+            synced.append((doc, record, record_no, function))
+            continue
+        _record_failure(run, doc, record, function, result, synced)
+
+
+def _record_failure(run: Run, doc, record, function, result, synced) -> None:
+    kind, data = run.kind, run.data
+    error = result.error()
+    if isinstance(error, errors.DuplicateControlIdError):
+        # Sage already applied this exact version (an earlier run lost the answer): link it.
+        record_no = sage_lookup(kind, data.client, record.reference)
+        if record_no:
+            synced.append((doc, record, record_no, function))
+            return
+    if msg.TERM_NOT_VALID.lower() in str(error).lower() and "-net30" not in function.controlid:
+        retry = dataclasses.replace(
+            run.build(doc, record, term=NET_30), controlid=function.controlid + "-net30"
+        )
+        (second,) = data.client.execute([retry])
+        if second.ok:
+            record.controlid = retry.controlid
+            synced.append((doc, record, second.record_no or "", function))
+            return
+        error, function = second.error(), retry
+    refusal_record(run, doc, record, error, function, state=am.SyncRecord.State.FAILED)
