@@ -26,29 +26,34 @@
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounting import models as am
-from intacct.client import Q as SageQ
-from intacct.client import errors, to_date, to_decimal
-from intacct.client import functions as fn
+from intacct.client import errors
 from intacct.connections.crypto import CredentialDecryptError
 from intacct.connections.models import AdvancedSettings, Connection
 from intacct.connections.sage import client_for
 
 from .models import PaymentImportRun
+from .reading import (
+    AP,
+    AR,
+    PAGE_SIZE,
+    SIDES,
+    Line,
+    Method,
+    Side,
+    fully_paid_read,
+    lines_read,
+    window_filter,
+)
 
 DEFAULT_LOOKBACK_DAYS = 8
-PAGE_SIZE = fn.MAX_QUERY_PAGE
-KEYS_PER_QUERY = 500  # values in one <in> filter
-# Sage's timestamps carry no time zone: a day of margin on the filter covers any company's clock.
-SAGE_CLOCK_MARGIN = dt.timedelta(days=1)
 
 # Reasons a payment detail is skipped (the run log counts each).
 SKIP_SUMMARY_INVOICE = "Summary invoices do not support payment import"
@@ -76,97 +81,6 @@ NOT_IMPORTED = {
     "driver_settlement": SKIP_DRIVER_SETTLEMENT,
 }
 
-VOIDED_STATES = frozenset({"V", "VOIDED", "VOID", "REVERSED"})
-COMPLETED_STATES = frozenset({"C", "COMPLETE", "COMPLETED", "POSTED", "CONFIRMED", "PAID"})
-
-Method = am.Payment.Method
-METHODS = {  # Sage PAYMENTMETHOD (AR and AP lists), upper case → ours
-    "PRINTED CHECK": Method.CHECK,
-    "JOINT CHECK": Method.CHECK,
-    "CHECK DELIVERY": Method.CHECK,
-    "WF CHECK": Method.CHECK,
-    "MANUAL CHECK": Method.CHECK,
-    "CHECK": Method.CHECK,
-    "CREDIT CARD": Method.CREDIT_CARD,
-    "ONLINE CHARGE CARD": Method.CREDIT_CARD,
-    "CHARGE CARD": Method.CREDIT_CARD,
-    "EFT": Method.EFT,
-    "ACH": Method.ACH,
-    "ONLINE ACH DEBIT": Method.ACH,
-    "WF DOMESTIC ACH": Method.ACH,
-    "CASH": Method.CASH,
-    "WF USD WIRE": Method.WIRE,
-    "WIRE": Method.WIRE,
-}
-
-
-@dataclass(frozen=True)
-class Side:
-    """AR (customer payments on invoices) or AP (vendor payments on bills)."""
-
-    label: str
-    payment_object: str
-    detail_object: str
-    document_object: str
-    transaction_type: str
-    payment_fields: tuple[str, ...]
-    date_fields: tuple[str, ...]  # the header's dates, best first, when a detail has none
-
-
-AR = Side(
-    "AR",
-    "ARPYMT",
-    "ARPYMTDETAIL",
-    "ARINVOICE",
-    "Customer Payment",
-    (
-        "RECORDNO",
-        "RECORDID",
-        "STATE",
-        "RAWSTATE",
-        "PAYMENTMETHOD",
-        "CUSTOMERID",
-        "DOCNUMBER",
-        "DESCRIPTION",
-        "RECEIPTDATE",
-        "WHENPAID",
-        "WHENCREATED",
-        "WHENMODIFIED",
-    ),
-    ("RECEIPTDATE", "WHENPAID", "WHENCREATED"),
-)
-AP = Side(
-    "AP",
-    "APPYMT",
-    "APPYMTDETAIL",
-    "APBILL",
-    "Vendor Payment",
-    (
-        "RECORDNO",
-        "RECORDID",
-        "STATE",
-        "RAWSTATE",
-        "PAYMENTMETHOD",
-        "VENDORID",
-        "DOCNUMBER",
-        "DESCRIPTION",
-        "WHENPAID",
-        "WHENCREATED",
-        "WHENMODIFIED",
-    ),
-    ("WHENPAID", "WHENCREATED"),
-)
-SIDES = (AR, AP)
-DETAIL_FIELDS = (
-    "RECORDNO",
-    "RECORDKEY",
-    "PAYMENTKEY",
-    "PAYMENTDATE",
-    "PAYMENTAMOUNT",
-    "TRX_PAYMENTAMOUNT",
-    "STATE",
-)
-
 
 @dataclass(frozen=True)
 class DocumentKind:
@@ -184,70 +98,6 @@ DOCUMENTS = {
     "trip": DocumentKind(am.Trip, AP, "trip", "status", am.Trip.Status.PAID),
     "paystub": DocumentKind(am.Paystub, AP, "paystub", "status", am.Paystub.Status.PAID),
 }
-
-
-@dataclass
-class Line:
-    """One Sage payment detail (the amount applied to one document) with its payment."""
-
-    side: Side
-    payment: dict
-    detail: dict
-
-    @property
-    def detail_id(self) -> str:
-        return str(self.detail.get("RECORDNO") or "")
-
-    @property
-    def payment_id(self) -> str:
-        return str(self.detail.get("PAYMENTKEY") or self.payment.get("RECORDNO") or "")
-
-    @property
-    def document_key(self) -> str:
-        return str(self.detail.get("RECORDKEY") or "")
-
-    @property
-    def state(self) -> str:
-        return str(self.payment.get("STATE") or self.payment.get("RAWSTATE") or "").upper()
-
-    @property
-    def voided(self) -> bool:
-        detail_state = str(self.detail.get("STATE") or "").upper()
-        return self.state in VOIDED_STATES or detail_state in VOIDED_STATES
-
-    @property
-    def completed(self) -> bool:
-        return self.state in COMPLETED_STATES
-
-    @property
-    def amount(self) -> Decimal:
-        value = to_decimal(self.detail.get("TRX_PAYMENTAMOUNT")) or to_decimal(
-            self.detail.get("PAYMENTAMOUNT")
-        )
-        return am.money(value or 0)
-
-    @property
-    def method(self) -> str:
-        return METHODS.get(str(self.payment.get("PAYMENTMETHOD") or "").strip().upper(), "other")
-
-    @property
-    def paid_on(self) -> dt.date:
-        for value in (
-            self.detail.get("PAYMENTDATE"),
-            *(self.payment.get(f) for f in self.side.date_fields),
-        ):
-            try:
-                date = to_date(value)
-            except ValueError:
-                continue
-            if date:
-                return date
-        return timezone.localdate()
-
-    @property
-    def reference(self) -> str:
-        """The Sage payment reference (document number), else its payment number or RECORDNO."""
-        return str(self.payment.get("DOCNUMBER") or self.payment.get("RECORDID") or self.payment_id)
 
 
 @dataclass
@@ -300,76 +150,7 @@ def _start_of(value: dt.date | dt.datetime, *, next_day: bool = False) -> dt.dat
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _us_date(value: dt.date) -> str:
-    return value.strftime("%m/%d/%Y")
-
-
-def _window_filter(since: dt.datetime, until: dt.datetime | None):
-    """WHENMODIFIED in the window, by whole days with a day of margin (runs overlap on
-    purpose; duplicates are recognized by their detail ID)."""
-    conditions = [
-        SageQ.greaterthanorequalto(
-            "WHENMODIFIED", _us_date(timezone.localdate(since - SAGE_CLOCK_MARGIN))
-        )
-    ]
-    if until is not None:
-        conditions.append(
-            SageQ.lessthan("WHENMODIFIED", _us_date(timezone.localdate(until + SAGE_CLOCK_MARGIN)))
-        )
-    return SageQ.and_(*conditions)
-
-
 # --- reading Sage -----------------------------------------------------------------------------
-
-
-def _chunks(values: list, size: int = KEYS_PER_QUERY) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _read_lines(client, side: Side, window, page_size: int) -> list[Line]:
-    """The side's payments modified in the window and their details (paged)."""
-    payments = {
-        str(p["RECORDNO"]): p
-        for p in client.iter_query(
-            side.payment_object,
-            side.payment_fields,
-            filter=window,
-            orderby=["RECORDNO"],
-            page_size=page_size,
-        )
-    }
-    lines = []
-    for keys in _chunks(sorted(payments, key=_number)):
-        for detail in client.iter_query(
-            side.detail_object,
-            DETAIL_FIELDS,
-            filter=SageQ.in_("PAYMENTKEY", keys),
-            orderby=["RECORDNO"],
-            page_size=page_size,
-        ):
-            lines.append(Line(side, payments.get(str(detail.get("PAYMENTKEY")), {}), detail))
-    return lines
-
-
-def _number(value: str):
-    return (0, int(value)) if str(value).isdigit() else (1, str(value))
-
-
-def _fully_paid(client, side: Side, keys: Iterable[str], page_size: int) -> set[str]:
-    """RECORDNOs among `keys` whose Sage document has nothing left to pay."""
-    paid = set()
-    for chunk in _chunks(sorted(set(keys), key=_number)):
-        for row in client.iter_query(
-            side.document_object,
-            ["RECORDNO", "STATE", "TOTALPAID", "TOTALDUE"],
-            filter=SageQ.in_("RECORDNO", chunk),
-            page_size=page_size,
-        ):
-            due, total_paid = to_decimal(row.get("TOTALDUE")), to_decimal(row.get("TOTALPAID"))
-            if due is not None and due <= 0 and total_paid and total_paid > 0:
-                paid.add(str(row["RECORDNO"]))
-    return paid
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -472,9 +253,9 @@ def payments_import(
     requests_before = client.requests_sent
     tally = Tally()
     try:
-        window = _window_filter(window_start, window_end)
+        window = window_filter(window_start, window_end)
         lines = _unique(
-            line for side in SIDES for line in _read_lines(client, side, window, page_size)
+            line for side in SIDES for line in lines_read(client, side, window, page_size)
         )
         tally.fetched = len(lines)
         ledger = _ledger(connection, lines)
@@ -516,7 +297,7 @@ def _fully_paid_documents(client, lines, ledger, documents, page_size) -> set[tu
         keys[line.side][line.document_key] = (row.document_type, doc.pk)
     paid = set()
     for side, by_key in keys.items():
-        paid |= {by_key[key] for key in _fully_paid(client, side, by_key, page_size)}
+        paid |= {by_key[key] for key in fully_paid_read(client, side, by_key, page_size)}
     return paid
 
 
