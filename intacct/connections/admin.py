@@ -20,6 +20,7 @@ from intacct import messages as msg
 from intacct.client import errors
 
 from . import forms as f
+from . import mapping_forms as mf
 from . import models as m
 from . import resources, services
 
@@ -383,10 +384,10 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
         # The Advanced step also edits custom terms, dimension and custom-field mappings.
         data = request.POST if request.method == "POST" else None
         if step == Step.ADVANCED:
-            mappings = f.AdvancedMappings(data, connection=connection)
+            mappings = mf.AdvancedMappings(data, connection=connection)
         else:
             side = m.Side.AR if step == Step.AR else m.Side.AP
-            mappings = f.ItemAccountMappings(data, connection=connection, side=side)
+            mappings = mf.ItemAccountMappings(data, connection=connection, side=side)
         mappings_valid = mappings.is_valid()
         if request.method == "POST" and form.is_valid() and mappings_valid:
             changes = {
