@@ -13,17 +13,17 @@ RateLimitError), OutcomeUnknownError, ResponseFormatError.
 """
 
 from . import errors, functions
-from .client import (
+from .client import IntacctClient
+from .functions import InvoiceLine, Q
+from .types import (
     AuditRecord,
     Credentials,
     FieldDefinition,
-    IntacctClient,
     ObjectDefinition,
     Result,
     SenderCredentials,
     Session,
 )
-from .functions import InvoiceLine, Q
 from .wire import convert, to_date, to_decimal
 
 __all__ = [

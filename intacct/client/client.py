@@ -11,15 +11,12 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import requests
 
 from . import functions as fn
 from .errors import (
     DUPLICATE_CONTROL_ID,
-    TRANSACTION_ROLLED_BACK,
-    ErrorDetail,
     IntacctError,
     NetworkError,
     OutcomeUnknownError,
@@ -30,130 +27,25 @@ from .errors import (
     SignInError,
     TransientError,
     classify_control_errors,
-    classify_function_errors,
 )
 from .redaction import redact_xml
+from .types import (
+    AuditRecord,
+    Credentials,
+    ObjectDefinition,
+    Result,
+    SenderCredentials,
+    Session,
+    parse_errors,
+    parse_inspect,
+    parse_result,
+)
 from .wire import as_list, convert, element, parse, text_of, to_bytes
 
 logger = logging.getLogger("intacct.client")
 
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 CONTENT_TYPE = "application/xml"
-
-
-@dataclass(frozen=True)
-class SenderCredentials:
-    sender_id: str
-    sender_password: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A Sage company's Web Services user. `location_id`: an entity ID, '' for the top level,
-    None to stay at the level the user signs in to."""
-
-    company_id: str
-    user_id: str
-    password: str = field(repr=False)
-    location_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Session:
-    session_id: str = field(repr=False)
-    endpoint_url: str
-    location_id: str | None
-
-
-@dataclass
-class Result:
-    """One function's outcome. `already_applied`: a resend found the controlid already done."""
-
-    controlid: str
-    function: str
-    status: str
-    data: list[dict] = field(default_factory=list)
-    key: str | None = None
-    listtype: str | None = None
-    count: int | None = None
-    totalcount: int | None = None
-    numremaining: int | None = None
-    offset: int | None = None
-    result_id: str | None = None
-    errors: list[ErrorDetail] = field(default_factory=list)
-    already_applied: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "success"
-
-    def error(self) -> IntacctError:
-        """The typed exception for this result (only meaningful when not ok)."""
-        if self.status == "aborted" and not self.errors:
-            return classify_function_errors(
-                [
-                    ErrorDetail(
-                        TRANSACTION_ROLLED_BACK,
-                        "Transaction rolled back",
-                        "Another function in the same transaction failed.",
-                    )
-                ]
-            )
-        return classify_function_errors(self.errors)
-
-    def raise_for_status(self) -> "Result":
-        if not self.ok:
-            raise self.error()
-        return self
-
-    @property
-    def record_no(self) -> str | None:
-        """The created record's RECORDNO (generic create) or key (legacy create)."""
-        if self.key:
-            return self.key
-        for record in self.data:
-            if record.get("RECORDNO"):
-                return record["RECORDNO"]
-        return None
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """What the audit hook receives for every HTTP call. Bodies are already redacted."""
-
-    request_controlid: str
-    functions: tuple[tuple[str, str], ...]  # (function name, controlid)
-    url: str
-    attempt: int
-    http_status: int | None
-    duration_ms: float
-    outcome: str
-    request_xml: str
-    response_xml: str
-
-
-@dataclass(frozen=True)
-class FieldDefinition:
-    name: str
-    label: str
-    datatype: str
-    required: bool
-    read_only: bool
-    max_length: int | None
-    is_custom: bool
-
-
-@dataclass(frozen=True)
-class ObjectDefinition:
-    name: str
-    fields: tuple[FieldDefinition, ...]
-
-    def field(self, name: str) -> FieldDefinition | None:
-        return next((f for f in self.fields if f.name == name), None)
-
-    @property
-    def custom_fields(self) -> tuple[FieldDefinition, ...]:
-        return tuple(f for f in self.fields if f.is_custom)
 
 
 class IntacctClient:
@@ -500,12 +392,12 @@ class IntacctClient:
             )
         control = response.get("control") or {}
         if text_of(control.get("status")) == "failure":
-            raise classify_control_errors(_errors(response.get("errormessage")), status)
+            raise classify_control_errors(parse_errors(response.get("errormessage")), status)
         if status >= 400:
             raise IntacctError(
                 f"Sage Intacct answered HTTP {status}.",
                 http_status=status,
-                errors=_errors(response.get("errormessage")),
+                errors=parse_errors(response.get("errormessage")),
             )
         operation = response.get("operation")
         if not isinstance(operation, dict):
@@ -515,7 +407,7 @@ class IntacctClient:
             )
         authentication = operation.get("authentication") or {}
         if text_of(authentication.get("status")) != "success":
-            errors = _errors(operation.get("errormessage"))
+            errors = parse_errors(operation.get("errormessage"))
             if using_session:
                 raise SessionExpiredError(errors=errors, http_status=status)
             raise SignInError(
@@ -525,7 +417,7 @@ class IntacctClient:
             )
         by_controlid = {}
         for raw in as_list(operation.get("result")):
-            result = _result(raw)
+            result = parse_result(raw)
             by_controlid[result.controlid] = result
         results = []
         for function in functions:
@@ -616,70 +508,6 @@ class IntacctClient:
         return parse_inspect(object, result.data)
 
 
-def parse_inspect(object: str, data: list[dict]) -> ObjectDefinition:
-    type_node = data[0] if data else {}
-    fields = []
-    for raw in as_list((type_node.get("Fields") or {}).get("Field")):
-        max_length = text_of(raw.get("maxLength"))
-        fields.append(
-            FieldDefinition(
-                name=text_of(raw.get("Name")),
-                label=text_of(raw.get("DisplayLabel")) or text_of(raw.get("Name")),
-                datatype=text_of(raw.get("externalDataName")) or text_of(raw.get("dataName")),
-                required=text_of(raw.get("isRequired")).lower() == "true",
-                read_only=text_of(raw.get("isReadOnly")).lower() == "true",
-                max_length=int(max_length) if max_length.isdigit() else None,
-                is_custom=text_of(raw.get("isCustom")).lower() == "true",
-            )
-        )
-    return ObjectDefinition(name=type_node.get("@Name", object), fields=tuple(fields))
-
-
-def _errors(errormessage) -> list[ErrorDetail]:
-    if not isinstance(errormessage, dict):
-        return []
-    return [
-        ErrorDetail(
-            errorno=text_of(raw.get("errorno")),
-            description=text_of(raw.get("description")),
-            description2=text_of(raw.get("description2")),
-            correction=text_of(raw.get("correction")),
-        )
-        for raw in as_list(errormessage.get("error"))
-        if isinstance(raw, dict)
-    ]
-
-
-def _int(value) -> int | None:
-    text = text_of(value) if not isinstance(value, str) else value
-    return int(text) if text and text.lstrip("-").isdigit() else None
-
-
-def _result(raw: dict) -> Result:
-    data = raw.get("data")
-    records, attrs = [], {}
-    if isinstance(data, dict):
-        attrs = {k[1:]: v for k, v in data.items() if k.startswith("@")}
-        for tag, value in data.items():
-            if tag.startswith("@") or tag == "#text":
-                continue
-            records += [r if isinstance(r, dict) else {"#text": r} for r in as_list(value)]
-    return Result(
-        controlid=text_of(raw.get("controlid")),
-        function=text_of(raw.get("function")),
-        status=text_of(raw.get("status")),
-        data=records,
-        key=text_of(raw.get("key")) or None,
-        listtype=attrs.get("listtype"),
-        count=_int(attrs.get("count")),
-        totalcount=_int(attrs.get("totalcount")),
-        numremaining=_int(attrs.get("numremaining")),
-        offset=_int(attrs.get("offset")),
-        result_id=attrs.get("resultId") or None,
-        errors=_errors(raw.get("errormessage")),
-    )
-
-
 def _typed(records: list[dict], schema) -> Iterator[dict]:
     return (convert(r, schema) for r in records) if schema else iter(records)
 
@@ -707,7 +535,7 @@ def _gateway_text(body: bytes) -> str:
         doc = parse(body)
     except ResponseFormatError:
         return "no details"
-    errors = _errors((doc.get("response") or {}).get("errormessage"))
+    errors = parse_errors((doc.get("response") or {}).get("errormessage"))
     return " ".join(f"{e.errorno} {e.description}".strip() for e in errors) or "no details"
 
 
