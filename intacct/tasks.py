@@ -38,19 +38,24 @@ def connection_export(connection_id: int) -> dict:
     ).values():
         total.add(summary)
     logger.info(
-        "Export for %s: %s created, %s updated, %s reversed, %s failed, %s requests",
+        "Export for %s: %s created, %s updated, %s reversed, %s failed (%s unexpected), "
+        "%s requests",
         connection.subsidiary,
         total.created,
         total.updated,
         total.reversed,
         total.failed,
+        total.unexpected,
         total.requests,
     )
+    for error in total.errors + total.unexpected_errors:
+        logger.warning("Export for %s: %s", connection.subsidiary, error)
     return {
         "created": total.created,
         "updated": total.updated,
         "reversed": total.reversed,
         "failed": total.failed,
+        "unexpected": total.unexpected,
         "requests": total.requests,
     }
 

@@ -1,5 +1,7 @@
 """E-checks paid to a driver or carrier for a load or trip, optionally billed to the customer."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -49,6 +51,10 @@ class ECheck(TimeStamped):
     @property
     def payee(self):
         return self.payee_driver or self.payee_carrier
+
+    def get_total(self) -> Decimal:
+        """What the e-check is for, like every other document's total (it has no lines)."""
+        return self.amount
 
     def clean(self):
         if bool(self.payee_driver_id) == bool(self.payee_carrier_id):

@@ -25,6 +25,9 @@ EXPORT_NOW_DONE = (
 )
 EXPORT_NOW_FAILED = "{failed} failed: see Error Transactions."
 EXPORT_NOW_UNREACHABLE = "Sage Intacct could not be reached: {error}"
+EXPORT_NOW_UNEXPECTED = (
+    "{count} unexpected error(s): this is a defect, not your data; give support the reference."
+)
 
 
 class ExportPages:
@@ -59,6 +62,12 @@ class ExportPages:
         if total.errors:
             error = "; ".join(dict.fromkeys(total.errors))
             self.message_user(request, EXPORT_NOW_UNREACHABLE.format(error=error), messages.ERROR)
+        if total.unexpected:
+            self.message_user(
+                request, EXPORT_NOW_UNEXPECTED.format(count=total.unexpected), messages.ERROR
+            )
+            for problem in total.unexpected_errors:
+                self.message_user(request, problem, messages.ERROR)
         if total.failed:
             self.message_user(
                 request,

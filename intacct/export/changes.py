@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from accounting import models as am
@@ -17,7 +18,7 @@ from intacct.client import functions as fn
 
 from .documents import DocumentType
 from .ledger import DRAFT, PENDING, REVERSED, SYNCED, ledger_claim, sage_states
-from .outcomes import failure_record, failures_resolve, refusal_record
+from .outcomes import failure_record, failures_resolve, refusal_record, unexpected_record
 from .resolution import ExportError
 from .run import Run, payload_hash
 
@@ -86,12 +87,19 @@ def _next_version(run: Run, doc, record):
     )
     try:
         return doc, record, run.build(doc, record)
-    except ExportError as error:
+    except DatabaseError:
+        raise  # the database is down: nothing can be recorded, the run stops (and retries)
+    except Exception as error:
         am.SyncRecord.objects.filter(pk=record.pk).update(
             state=am.SyncRecord.State.FAILED, claimed_by=""
         )
-        failure_record(kind=run.kind, connection=run.data.connection, doc=doc, message=str(error))
-        run.summary.failed += 1
+        if isinstance(error, ExportError):
+            failure_record(
+                kind=run.kind, connection=run.data.connection, doc=doc, message=str(error)
+            )
+            run.summary.failed += 1
+        else:  # a defect, not bad data: this document fails, not the run
+            unexpected_record(run, doc, error)
         return None
 
 

@@ -2,6 +2,8 @@
 document's one open Error Transaction and its attempt history; a later success resolves it."""
 
 import copy
+import logging
+import uuid
 import xml.etree.ElementTree as ET
 
 from django.db.models import F
@@ -13,7 +15,26 @@ from intacct.client import functions as fn
 from intacct.client.redaction import redact
 
 from .documents import DocumentType
-from .run import Run
+from .run import ExportSummary, Run
+
+logger = logging.getLogger("intacct.export")
+
+# A failure no rule foresaw (a defect, not bad data): the document's Error Transaction says so
+# and names the reference under which the log holds the traceback.
+UNEXPECTED = (
+    "Unexpected error ({error_class}) while preparing this document for Sage Intacct; nothing "
+    "was sent for it. Support reference {reference}: the details are in the server log under "
+    "it. The next export tries again."
+)
+UNEXPECTED_TYPE = (
+    "{entity} → {transaction}: unexpected error ({error_class}) stopped this document type; "
+    "the other types went on. Support reference {reference}: the details are in the server log."
+)
+
+
+def support_reference() -> str:
+    """A short reference that ties what a user sees to the log line with the traceback."""
+    return f"LL-{uuid.uuid4().hex[:10].upper()}"
 
 
 def failure_record(
@@ -108,3 +129,42 @@ def refusal_record(run: Run, doc, record, error, function, *, state) -> None:
         function=function,
     )
     run.summary.failed += 1
+
+
+def unexpected_record(run: Run, doc, error: Exception) -> str:
+    """`doc` failed in a way no rule foresaw: log the traceback under a support reference,
+    record the document's Error Transaction with the exception's class and that reference,
+    and count it; the run goes on with the next document. Returns the reference."""
+    reference = support_reference()
+    logger.error(
+        "Unexpected error exporting %s %s (support reference %s)",
+        run.kind.document_type,
+        doc.pk,
+        reference,
+        exc_info=error,
+    )
+    message = UNEXPECTED.format(error_class=type(error).__name__, reference=reference)
+    failure_record(kind=run.kind, connection=run.data.connection, doc=doc, message=message)
+    run.summary.failed += 1
+    run.summary.unexpected += 1
+    return reference
+
+
+def unexpected_type_summary(kind: DocumentType, connection, error: Exception) -> ExportSummary:
+    """A whole document type stopped by a failure no rule foresaw (outside any one document):
+    logged under a support reference, reported in the run's summary; other types go on."""
+    reference = support_reference()
+    logger.error(
+        "Unexpected error exporting %s for %s (support reference %s)",
+        kind.document_type,
+        connection.subsidiary,
+        reference,
+        exc_info=error,
+    )
+    text = UNEXPECTED_TYPE.format(
+        entity=kind.entity_type,
+        transaction=kind.transaction_type,
+        error_class=type(error).__name__,
+        reference=reference,
+    )
+    return ExportSummary(unexpected=1, unexpected_errors=[text])

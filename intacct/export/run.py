@@ -23,14 +23,27 @@ class ExportSummary:
     failed: int = 0
     skipped: int = 0
     requests: int = 0
-    errors: list[str] = field(default_factory=list)
+    # Failures no rule foresaw (a bug, not bad data): each is also one of `failed`, with an
+    # Error Transaction naming its support reference; the traceback is in the log.
+    unexpected: int = 0
+    errors: list[str] = field(default_factory=list)  # Sage could not be reached or read
+    unexpected_errors: list[str] = field(default_factory=list)  # a document type stopped
 
     def add(self, other: "ExportSummary") -> None:
-        for name in ("created", "updated", "reversed", "deleted", "unchanged", "failed"):
+        for name in (
+            "created",
+            "updated",
+            "reversed",
+            "deleted",
+            "unchanged",
+            "failed",
+            "unexpected",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped += other.skipped
         self.requests = max(self.requests, other.requests)  # the client counts per run
         self.errors += other.errors
+        self.unexpected_errors += other.unexpected_errors
 
 
 def document_function(

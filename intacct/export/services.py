@@ -27,7 +27,9 @@ unpaid posted invoice, and an Error Transaction otherwise (`removed_documents_ex
 """
 
 import dataclasses
+from collections.abc import Iterable
 
+from django.db import DatabaseError
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -47,7 +49,12 @@ from .ledger import (
     ledger_rows,
     sage_lookup,
 )
-from .outcomes import failure_record, refusal_record
+from .outcomes import (
+    failure_record,
+    refusal_record,
+    unexpected_record,
+    unexpected_type_summary,
+)
 from .resolution import ExportError, RunData, run_data
 from .run import ExportSummary, Run, document_function
 
@@ -177,23 +184,36 @@ def _flag_signed_in(connection) -> None:
 
 
 def connection_export(
-    *, connection: m.Connection, batch_size: int = 50, limit: int | None = None, client=None
+    *,
+    connection: m.Connection,
+    batch_size: int = 50,
+    limit: int | None = None,
+    client=None,
+    document_types: Iterable[str] | None = None,
 ) -> dict[str, ExportSummary]:
-    """Every document type for one connection, on one client (one session) with settings,
-    mappings and Sage's customers and vendors read once for all types; by type."""
+    """Every document type (or those named) for one connection, on one client (one session)
+    with settings, mappings and Sage's customers and vendors read once for all types; by type.
+    A type stopped by an unexpected error is reported in its summary and the next type runs."""
+    document_types = list(document_types or DOCUMENT_TYPES)
     if not connection.is_syncing:
-        return {document_type: ExportSummary() for document_type in DOCUMENT_TYPES}
+        return {document_type: ExportSummary() for document_type in document_types}
     data = run_data(connection, client or client_for(connection))
-    return {
-        document_type: documents_export(
-            connection=connection,
-            document_type=document_type,
-            batch_size=batch_size,
-            limit=limit,
-            data=data,
-        )
-        for document_type in DOCUMENT_TYPES
-    }
+    summaries = {}
+    for document_type in document_types:
+        try:
+            summaries[document_type] = documents_export(
+                connection=connection,
+                document_type=document_type,
+                batch_size=batch_size,
+                limit=limit,
+                data=data,
+            )
+        except DatabaseError:
+            raise  # the database is down: the other types could record nothing either
+        except Exception as error:  # a defect in one type must not stop the others
+            kind = DOCUMENT_TYPES[document_type]
+            summaries[document_type] = unexpected_type_summary(kind, connection, error)
+    return summaries
 
 
 def documents_validate(
@@ -245,6 +265,11 @@ def _export_batch(run: Run, docs) -> None:
         except ExportError as error:
             failure_record(kind=kind, connection=connection, doc=doc, message=str(error))
             run.summary.failed += 1
+            continue
+        except DatabaseError:
+            raise  # the database is down: nothing can be recorded, the run stops (and retries)
+        except Exception as error:  # a defect, not bad data: this document fails, not the run
+            unexpected_record(run, doc, error)
             continue
         if record.state == SYNCED:
             changed.append((doc, record, function))

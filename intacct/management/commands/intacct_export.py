@@ -45,23 +45,22 @@ class Command(BaseCommand):
         for connection in connections:
             label = f"{connection.subsidiary.code} {connection.subsidiary.name}"
             client = client_for(connection)
-            data = None if dry_run else export.run_data(connection, client)  # read once
-            total = export.ExportSummary()
-            for document_type in document_types:
-                if dry_run:
+            if dry_run:
+                for document_type in document_types:
                     self._dry_run(connection, client, document_type, limit, label)
-                    continue
-                summary = export.documents_export(
-                    connection=connection,
-                    document_type=document_type,
-                    batch_size=batch_size,
-                    limit=limit,
-                    data=data,
-                )
+                continue
+            total = export.ExportSummary()
+            summaries = export.connection_export(
+                connection=connection,
+                batch_size=batch_size,
+                limit=limit,
+                client=client,
+                document_types=document_types,
+            )
+            for document_type, summary in summaries.items():
                 total.add(summary)
                 self._report(f"{label} {document_type}", summary, quiet=True)
-            if not dry_run:
-                self._report(f"{label} total", total, quiet=False)
+            self._report(f"{label} total", total, quiet=False)
 
     def _report(self, label, summary, *, quiet):
         counts = (
@@ -72,14 +71,15 @@ class Command(BaseCommand):
             summary.failed,
             summary.skipped,
         )
-        if quiet and not any(counts) and not summary.errors:
+        if quiet and not any(counts) and not (summary.errors or summary.unexpected_errors):
             return
         self.stdout.write(
             f"{label}: {summary.created} created, {summary.updated} updated, "
             f"{summary.reversed} reversed, {summary.deleted} deleted, {summary.failed} failed, "
             f"{summary.skipped} skipped, {summary.requests} requests"
+            + (f", {summary.unexpected} unexpected errors" if summary.unexpected else "")
         )
-        for error in summary.errors:
+        for error in summary.errors + summary.unexpected_errors:
             self.stdout.write(f"  - {error}")
 
     def _dry_run(self, connection, client, document_type, limit, label):
