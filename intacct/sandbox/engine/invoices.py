@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from .. import errors as e
 from ..catalog import DIMENSIONS
+from ..models import SandboxRecord
 from .context import Context, Reply
 from .documents import (
     DRAFT,
@@ -96,10 +97,15 @@ def create_invoice(ctx: Context, body) -> Reply:
     return Reply(key=str(doc.pk))
 
 
-def update_invoice(ctx: Context, body) -> Reply:
-    require_module(ctx, "ARINVOICE", "UPDATE")
+def _invoice(ctx: Context, body, operation: str) -> tuple[str, SandboxRecord]:
+    """(key, invoice) for a function naming an invoice by `@key`, once the user may `operation`."""
+    require_module(ctx, "ARINVOICE", operation)
     key = body.get("@key", "")
-    doc = find_document(ctx, "ARINVOICE", key, "Invoice")
+    return key, find_document(ctx, "ARINVOICE", key, "Invoice")
+
+
+def update_invoice(ctx: Context, body) -> Reply:
+    key, doc = _invoice(ctx, body, "UPDATE")
     if doc.state not in EDITABLE_INVOICE_STATES or Decimal(doc.data["TOTALPAID"]) > 0:
         raise e.fault(
             "Cannot update invoice",
@@ -144,9 +150,7 @@ def update_invoice(ctx: Context, body) -> Reply:
 
 
 def delete_invoice(ctx: Context, body) -> Reply:
-    require_module(ctx, "ARINVOICE", "DELETE")
-    key = body.get("@key", "")
-    doc = find_document(ctx, "ARINVOICE", key, "Invoice")
+    key, doc = _invoice(ctx, body, "DELETE")
     check_deletable(doc, "Invoice", key)
     doc.delete()
     return Reply()
