@@ -18,7 +18,7 @@ COMPANY_ID = _COMPANY["sage_credentials"]["company_id"]
 USER_ID = _COMPANY["sage_credentials"]["user_id"]
 USER_PASSWORD = _COMPANY["sage_credentials"]["user_password"]
 
-# Each a dict of SandboxCustomField's fields: object, field_id, label, datatype, max_length, required.
+# Each a dict of SandboxCustomField fields: object, field_id, label, datatype, max_length, required.
 CUSTOM_FIELDS: tuple[dict, ...] = tuple(_COMPANY["custom_fields"])
 
 

@@ -1,4 +1,4 @@
-"""The records a request sees: finding, storing, selecting; object specs, permissions, custom fields."""
+"""The records a request sees: finding, storing, selecting; specs, permissions, custom fields."""
 
 import datetime as dt
 
