@@ -1,6 +1,6 @@
 """Sandbox services: seeding the demo company, acting as an accountant in Sage, fault knobs.
 
-The demo company (values from accounting/demo_data.py):
+The demo company (`demo` reads its records and credentials from config/demo_company.json):
 
 - sender `LedgerlineDemo` / `demo-sender-password`, authorized for RIDGELINE-DEMO and
   NOSUB-DEMO; sender `UnknownApp` / `demo-sender-password` is authorized for no company
@@ -16,9 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounting import demo_data
-
-from . import engine
+from . import demo, engine
 from . import errors as e
 from .catalog import ALL_MODULES
 from .models import (
@@ -51,99 +49,39 @@ def sandbox_seed(*, reset: bool = False) -> SandboxCompany:
         SandboxCompany.objects.all().delete()
         SandboxSender.objects.all().delete()
         SandboxFaults.objects.all().delete()
-    existing = SandboxCompany.objects.filter(company_id=demo_data.SAGE_COMPANY_ID).first()
+    existing = SandboxCompany.objects.filter(company_id=demo.COMPANY_ID).first()
     if existing is not None:
         return existing
-    company = SandboxCompany.objects.create(company_id=demo_data.SAGE_COMPANY_ID)
+    company = SandboxCompany.objects.create(company_id=demo.COMPANY_ID)
     unsubscribed = SandboxCompany.objects.create(
         company_id=NOT_SUBSCRIBED_COMPANY_ID, web_services_subscribed=False
     )
     sender, _ = SandboxSender.objects.get_or_create(
-        sender_id=demo_data.SAGE_SENDER_ID, defaults={"password": demo_data.SAGE_SENDER_PASSWORD}
+        sender_id=demo.SENDER_ID, defaults={"password": demo.SENDER_PASSWORD}
     )
     sender.authorized_companies.add(company, unsubscribed)
     SandboxSender.objects.get_or_create(
-        sender_id=UNAUTHORIZED_SENDER_ID, defaults={"password": demo_data.SAGE_SENDER_PASSWORD}
+        sender_id=UNAUTHORIZED_SENDER_ID, defaults={"password": demo.SENDER_PASSWORD}
     )
     for target in (company, unsubscribed):
         SandboxUser.objects.create(
             company=target,
-            user_id=demo_data.SAGE_USER_ID,
-            password=demo_data.SAGE_USER_PASSWORD,
+            user_id=demo.USER_ID,
+            password=demo.USER_PASSWORD,
             modules=list(ALL_MODULES),
         )
     SandboxUser.objects.create(
         company=company,
         user_id=NO_AP_USER_ID,
-        password=demo_data.SAGE_USER_PASSWORD,
+        password=demo.USER_PASSWORD,
         modules=[m for m in ALL_MODULES if m != "Accounts Payable"],
     )
     SandboxFaults.objects.get_or_create(pk=1)
 
-    rows: list[tuple[str, str, dict]] = []  # (object, key, data)
-    entities = [(s.sage_entity_id, s.name) for s in demo_data.SUBSIDIARIES]
-    entities += list(demo_data.SAGE_EXTRA_ENTITIES)
-    for location_id, name in entities:
-        rows.append(
-            (
-                "LOCATIONENTITY",
-                location_id,
-                {"LOCATIONID": location_id, "NAME": name, "STATUS": "active", "CURRENCY": "USD"},
-            )
-        )
-        rows.append(
-            (
-                "LOCATION",
-                location_id,
-                {"LOCATIONID": location_id, "NAME": name, "PARENTID": "", "STATUS": "active"},
-            )
-        )
-    for account_no, title, kind, status in demo_data.GL_ACCOUNTS:
-        rows.append(
-            (
-                "GLACCOUNT",
-                account_no,
-                {"ACCOUNTNO": account_no, "TITLE": title, "ACCOUNTTYPE": kind, "STATUS": status},
-            )
-        )
-    for term in demo_data.TERMS:
-        for object in ("ARTERM", "APTERM"):
-            rows.append((object, term, {"NAME": term, "STATUS": "active"}))
-    customers = [(p.sage_id, p.name) for p in demo_data.CUSTOMERS if p.sage_id]
-    customers += list(demo_data.SAGE_DUPLICATE_NAME_CUSTOMERS)
-    for customer_id, name in customers:
-        rows.append(
-            (
-                "CUSTOMER",
-                customer_id,
-                {"CUSTOMERID": customer_id, "NAME": name, "STATUS": "active", "TERMNAME": "Net 30"},
-            )
-        )
-    for party in (*demo_data.CARRIERS, *demo_data.DRIVERS):
-        if party.sage_id:
-            rows.append(
-                (
-                    "VENDOR",
-                    party.sage_id,
-                    {
-                        "VENDORID": party.sage_id,
-                        "NAME": party.name,
-                        "STATUS": "active",
-                        "TERMNAME": "Net 15",
-                    },
-                )
-            )
-    for object, values in demo_data.DIMENSIONS.items():
-        id_field = "LOCATIONID" if object == "LOCATION" else f"{object}ID"
-        name_field = "TITLE" if object == "DEPARTMENT" else "NAME"
-        for value_id, name in values:
-            rows.append(
-                (object, value_id, {id_field: value_id, name_field: name, "STATUS": "active"})
-            )
     now = timezone.now()
     records = SandboxRecord.objects.bulk_create(
         SandboxRecord(company=company, object=object, key=key, when_modified=now, data=data)
-        for object, key, data in rows
+        for object, key, data in demo.records()
     )
     for record in records:
         record.data = {
@@ -153,16 +91,7 @@ def sandbox_seed(*, reset: bool = False) -> SandboxCompany:
         }
     SandboxRecord.objects.bulk_update(records, ["data"])
     SandboxCustomField.objects.bulk_create(
-        SandboxCustomField(
-            company=company,
-            object=object,
-            field_id=field_id,
-            label=label,
-            datatype=datatype,
-            max_length=max_length,
-            required=required,
-        )
-        for object, field_id, label, datatype, max_length, required in demo_data.CUSTOM_FIELDS
+        SandboxCustomField(company=company, **field) for field in demo.CUSTOM_FIELDS
     )
     return company
 
@@ -328,8 +257,8 @@ def sandbox_sessions_expire() -> int:
 
 def sandbox_user_set_active(
     *,
-    user_id: str = demo_data.SAGE_USER_ID,
-    company_id: str = demo_data.SAGE_COMPANY_ID,
+    user_id: str = demo.USER_ID,
+    company_id: str = demo.COMPANY_ID,
     active: bool,
 ) -> None:
     """Revoke (active=False) or restore a Web Services user."""

@@ -1,0 +1,73 @@
+"""lookup and inspect: the fields of an object, its custom fields included."""
+
+from .context import Context, Reply
+from .records import custom_fields, spec_of
+from .values import required
+
+
+def lookup(ctx: Context, body) -> Reply:
+    object = required(body, "object", "lookup").upper()
+    spec = spec_of(object)
+    fields = [
+        {
+            "ID": name,
+            "LABEL": name.title(),
+            "DESCRIPTION": "",
+            "REQUIRED": str(name in spec.required).lower(),
+            "READONLY": "false",
+            "DATATYPE": "TEXT",
+            "ISCUSTOM": "false",
+        }
+        for name in spec.fields
+    ]
+    for custom in custom_fields(ctx, object):
+        fields.append(
+            {
+                "ID": custom.field_id,
+                "LABEL": custom.label,
+                "DESCRIPTION": "",
+                "REQUIRED": str(custom.required).lower(),
+                "READONLY": "false",
+                "DATATYPE": custom.datatype.upper(),
+                "ISCUSTOM": "true",
+            }
+        )
+    return Reply(
+        [{"@Name": object, "Fields": {"Field": fields}}], "All", attrs={"count": 1}, key=None
+    )
+
+
+def inspect(ctx: Context, body) -> Reply:
+    object = required(body, "object", "inspect").upper()
+    spec = spec_of(object)
+    fields = [
+        {
+            "Name": name,
+            "GroupName": "",
+            "dataName": "Pt_FieldString",
+            "externalDataName": "string",
+            "isRequired": str(name in spec.required).lower(),
+            "isReadOnly": str(name in ("RECORDNO", "WHENMODIFIED")).lower(),
+            "maxLength": str(spec.max_lengths.get(name, "")),
+            "DisplayLabel": name.title(),
+            "Description": "",
+            "isCustom": "false",
+        }
+        for name in spec.fields
+    ]
+    for custom in custom_fields(ctx, object):
+        fields.append(
+            {
+                "Name": custom.field_id,
+                "GroupName": "",
+                "dataName": "Pt_FieldString" if custom.datatype == "text" else "Pt_FieldDouble",
+                "externalDataName": "string" if custom.datatype == "text" else "decimal",
+                "isRequired": str(custom.required).lower(),
+                "isReadOnly": "false",
+                "maxLength": str(custom.max_length or ""),
+                "DisplayLabel": custom.label,
+                "Description": "",
+                "isCustom": "true",
+            }
+        )
+    return Reply([{"@Name": object, "Fields": {"Field": fields}}], "All", attrs={"count": 1})

@@ -1,0 +1,156 @@
+"""AR invoices through Sage's legacy functions: create_invoice, update_invoice, delete_invoice."""
+
+import datetime as dt
+from decimal import Decimal
+
+from .. import errors as e
+from ..catalog import DIMENSIONS
+from ..models import SandboxRecord
+from .context import Context, Reply
+from .documents import (
+    DRAFT,
+    POSTED,
+    check_custom_fields,
+    check_deletable,
+    document_line,
+    find_document,
+    term_days,
+    totals,
+)
+from .masterdata import check_party, check_term
+from .records import custom_fields, new_record, require_module, save
+from .values import legacy_date, listed, money, required, text, us_date
+
+EDITABLE_INVOICE_STATES = (DRAFT, POSTED)
+
+
+def _legacy_lines(ctx, body, recordno, container="invoiceitems", tag="lineitem"):
+    lines = []
+    for index, raw in enumerate(listed((body.get(container) or {}).get(tag)), start=1):
+        lines.append(_legacy_line(ctx, raw or {}, recordno, index))
+    return lines
+
+
+def _legacy_line(ctx, raw: dict, recordno, index) -> dict:
+    account = text(raw.get("glaccountno")) or text(raw.get("accountlabel"))
+    if not account:
+        raise e.fault("Missing required element", f"Line {index} needs <glaccountno>.")
+    amount = money(required(raw, "amount", "lineitem"), f"line {index}")
+    dims = {name: text(raw.get(name.lower())) for name in DIMENSIONS if text(raw.get(name.lower()))}
+    custom = _legacy_custom(raw)
+    return document_line(
+        ctx, "ARINVOICEITEM", index, recordno, account, amount, text(raw.get("memo")), dims, custom
+    )
+
+
+def _legacy_custom(node) -> dict:
+    fields = listed(((node or {}).get("customfields") or {}).get("customfield"))
+    return {text(f.get("customfieldname")): text(f.get("customfieldvalue")) for f in fields if f}
+
+
+def create_invoice(ctx: Context, body) -> Reply:
+    require_module(ctx, "ARINVOICE", "CREATE")
+    customer_id = required(body, "customerid", "create_invoice")
+    check_party(ctx, "CUSTOMER", customer_id)
+    created = legacy_date(body.get("datecreated"), "datecreated")
+    term = text(body.get("termname"))
+    due = legacy_date(body["datedue"], "datedue") if body.get("datedue") else None
+    if not term and not due:
+        raise e.fault("Missing required element", "Provide <datedue> or <termname>.")
+    if term:
+        check_term(ctx, "ARTERM", term)
+    custom = check_custom_fields(ctx, "ARINVOICE", _legacy_custom(body))
+    action = text(body.get("action")) or "Submit"
+    if action not in ("Draft", "Submit"):
+        raise e.fault("Invalid action", f"action must be Draft or Submit, not '{action}'.")
+    if not listed((body.get("invoiceitems") or {}).get("lineitem")):
+        raise e.fault("Missing required element", "An invoice needs at least one <lineitem>.")
+    doc = new_record(
+        ctx.company,
+        "ARINVOICE",
+        {},
+        key=text(body.get("invoiceno")),
+        state=DRAFT if action == "Draft" else POSTED,
+        entity=ctx.location_id,
+        now=ctx.now,
+    )
+    due = due or created + dt.timedelta(days=term_days(term))
+    doc.data.update(
+        {
+            "RECORDID": text(body.get("invoiceno")),
+            "CUSTOMERID": customer_id,
+            "DOCNUMBER": text(body.get("ponumber")),
+            "DESCRIPTION": text(body.get("description")),
+            "TERMNAME": term,
+            "WHENCREATED": us_date(created),
+            "WHENDUE": us_date(due),
+            "WHENPOSTED": us_date(created) if action != "Draft" else "",
+            "WHENPAID": "",
+            "CURRENCY": text(body.get("currency")) or "USD",
+            "TOTALPAID": "0.00",
+            **custom,
+            "ITEMS": _legacy_lines(ctx, body, doc.pk),
+        }
+    )
+    totals(doc)
+    save(doc, ctx.now)
+    return Reply(key=str(doc.pk))
+
+
+def _invoice(ctx: Context, body, operation: str) -> tuple[str, SandboxRecord]:
+    """(key, invoice) for a function naming an invoice by `@key`, once the user may `operation`."""
+    require_module(ctx, "ARINVOICE", operation)
+    key = body.get("@key", "")
+    return key, find_document(ctx, "ARINVOICE", key, "Invoice")
+
+
+def update_invoice(ctx: Context, body) -> Reply:
+    key, doc = _invoice(ctx, body, "UPDATE")
+    if doc.state not in EDITABLE_INVOICE_STATES or Decimal(doc.data["TOTALPAID"]) > 0:
+        raise e.fault(
+            "Cannot update invoice",
+            f"Invoice {key} is {doc.state}; only Draft or unpaid Posted invoices can be updated.",
+            "Reverse the payments or the invoice first.",
+        )
+    for tag, name in (
+        ("termname", "TERMNAME"),
+        ("ponumber", "DOCNUMBER"),
+        ("description", "DESCRIPTION"),
+    ):
+        if body.get(tag) is not None:
+            doc.data[name] = text(body.get(tag))
+    if body.get("termname"):
+        check_term(ctx, "ARTERM", doc.data["TERMNAME"])
+    if body.get("datedue"):
+        doc.data["WHENDUE"] = us_date(legacy_date(body["datedue"], "datedue"))
+    if text(body.get("action")) == "Submit" and doc.state == DRAFT:
+        doc.state = POSTED
+        doc.data["WHENPOSTED"] = us_date(ctx.now.date())
+    custom = _legacy_custom(body)
+    if custom:
+        merged = {
+            c.field_id: doc.data.get(c.field_id, "") for c in custom_fields(ctx, "ARINVOICE")
+        } | custom
+        doc.data.update(
+            check_custom_fields(ctx, "ARINVOICE", {k: v for k, v in merged.items() if v})
+        )
+    items = body.get("updateinvoiceitems") or {}
+    lines = list(doc.data.get("ITEMS", []))
+    for raw in listed(items.get("updatelineitem")):
+        number = int(raw.get("@line_num", "0") or 0)
+        if not 1 <= number <= len(lines):
+            raise e.fault("Invalid line", f"Invoice {key} has no line {number}.")
+        lines[number - 1] = _legacy_line(ctx, raw, doc.pk, number)
+    for raw in listed(items.get("lineitem")):
+        lines.append(_legacy_line(ctx, raw, doc.pk, len(lines) + 1))
+    doc.data["ITEMS"] = lines
+    totals(doc)
+    save(doc, ctx.now)
+    return Reply(key=str(doc.pk))
+
+
+def delete_invoice(ctx: Context, body) -> Reply:
+    key, doc = _invoice(ctx, body, "DELETE")
+    check_deletable(doc, "Invoice", key)
+    doc.delete()
+    return Reply()

@@ -1,0 +1,114 @@
+"""The records a request sees: finding, storing, selecting; specs, permissions, custom fields."""
+
+import datetime as dt
+
+from .. import errors as e
+from ..catalog import OBJECTS
+from ..models import SandboxCustomField, SandboxRecord
+from .context import Context
+from .values import timestamp
+
+
+def visible(ctx: Context, object: str, *, show_private: bool = False):
+    records = SandboxRecord.objects.filter(company=ctx.company, object=object)
+    if ctx.location_id:
+        records = records.filter(entity__in=["", ctx.location_id])
+    elif not show_private:
+        records = records.filter(entity="")
+    return records
+
+
+def find(ctx: Context, object: str, key: str) -> SandboxRecord | None:
+    return visible(ctx, object).filter(key=key).first()
+
+
+def find_by_recordno(ctx: Context, object: str, recordno) -> SandboxRecord | None:
+    try:
+        pk = int(str(recordno))
+    except ValueError:
+        return None
+    return visible(ctx, object, show_private=True).filter(pk=pk).first()
+
+
+def new_record(
+    company,
+    object: str,
+    data: dict,
+    *,
+    key: str = "",
+    state: str = "",
+    entity: str = "",
+    now: dt.datetime,
+) -> SandboxRecord:
+    record = SandboxRecord.objects.create(
+        company=company,
+        object=object,
+        key=key,
+        state=state,
+        entity=entity,
+        when_modified=now,
+        data={},
+    )
+    record.data = {"RECORDNO": str(record.pk), **data}
+    if state:
+        record.data["STATE"] = state
+    if entity or object in ("ARINVOICE", "APBILL", "ARPYMT", "APPYMT"):
+        record.data["MEGAENTITYID"] = entity
+    record.data["WHENMODIFIED"] = timestamp(now)
+    record.save(update_fields=["data"])
+    return record
+
+
+def save(record: SandboxRecord, now: dt.datetime) -> None:
+    record.when_modified = now
+    record.data["WHENMODIFIED"] = timestamp(now)
+    if record.state:
+        record.data["STATE"] = record.state
+    record.save()
+
+
+def line_records(ctx: Context, object: str, *, show_private=False) -> list[dict]:
+    """ARINVOICEITEM / APBILLITEM rows, drawn from their documents."""
+    parent = "ARINVOICE" if object == "ARINVOICEITEM" else "APBILL"
+    rows = []
+    for doc in visible(ctx, parent, show_private=show_private).order_by("pk"):
+        rows += doc.data.get("ITEMS", [])
+    return rows
+
+
+def all_records(ctx: Context, object: str, *, show_private=False) -> list[dict]:
+    if object in ("ARINVOICEITEM", "APBILLITEM"):
+        return line_records(ctx, object, show_private=show_private)
+    return [r.data for r in visible(ctx, object, show_private=show_private).order_by("pk")]
+
+
+def select(record: dict, fields: list[str] | None) -> dict:
+    if not fields or fields == ["*"]:
+        return record
+    return {f: record.get(f, "") for f in fields}
+
+
+def spec_of(object: str):
+    spec = OBJECTS.get(object.upper())
+    if spec is None:
+        raise e.fault(
+            "Unknown object",
+            f"Object '{object}' is not supported by this company.",
+            "Check the object name.",
+        )
+    return spec
+
+
+def require_module(ctx: Context, object: str, operation: str) -> None:
+    spec = spec_of(object)
+    if spec.module not in ctx.user.modules:
+        raise e.SageFault(
+            e.PERMISSION,
+            "Permission denied",
+            e.NO_PERMISSION_2.format(op=operation, object=spec.name),
+            f"Give the user's role 'All' on the {spec.module} module.",
+        )
+
+
+def custom_fields(ctx: Context, object: str):
+    return SandboxCustomField.objects.filter(company=ctx.company, object=object).order_by("pk")
