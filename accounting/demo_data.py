@@ -7,12 +7,11 @@ Auto Create is on or an ID is set), a few have no External Accounting ID (name m
 two Sage customers share one name (a name match must refuse to guess). Plain data.
 """
 
-import json
 from dataclasses import dataclass
 
-from django.conf import settings
+from config.demo_company import demo_company
 
-_COMPANY = json.loads(settings.DEMO_COMPANY_FIXTURE.read_text(encoding="utf-8"))
+_COMPANY = demo_company()
 
 # --- Sage company -------------------------------------------------------------------------
 SAGE_SENDER_ID = _COMPANY["sage_credentials"]["sender_id"]

@@ -112,8 +112,6 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
-# The demo company, read by the TMS demo (`seed_demo`) and by the Sage sandbox's seed alike.
-DEMO_COMPANY_FIXTURE = BASE_DIR / "config" / "demo_company.json"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

@@ -6,11 +6,9 @@ for each subsidiary (and the extra ones), the customers and vendors that have a 
 second "Summit Foods"), the chart of accounts, terms, dimension values and custom fields.
 """
 
-import json
+from config.demo_company import demo_company
 
-from django.conf import settings
-
-_COMPANY = json.loads(settings.DEMO_COMPANY_FIXTURE.read_text(encoding="utf-8"))
+_COMPANY = demo_company()
 
 SENDER_ID = _COMPANY["sage_credentials"]["sender_id"]
 SENDER_PASSWORD = _COMPANY["sage_credentials"]["sender_password"]

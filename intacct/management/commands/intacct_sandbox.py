@@ -5,7 +5,7 @@ from django.core.servers.basehttp import run
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from accounting import demo_data
+from intacct.sandbox import demo
 from intacct.sandbox.gateway import SANDBOX_PATH
 from intacct.sandbox.services import sandbox_seed
 from intacct.sandbox.wsgi import sandbox_app
@@ -32,8 +32,8 @@ class Command(BaseCommand):
             )
         company = sandbox_seed(reset=reset)
         self.stdout.write(
-            f"Sandbox company {company.company_id}: sender {demo_data.SAGE_SENDER_ID}, "
-            f"user {demo_data.SAGE_USER_ID} (passwords in the README)."
+            f"Sandbox company {company.company_id}: sender {demo.SENDER_ID}, "
+            f"user {demo.USER_ID} (passwords in the README)."
         )
         if seed_only:
             return
