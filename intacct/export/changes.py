@@ -17,7 +17,7 @@ from intacct.client import Q as SageQ
 from intacct.client import functions as fn
 
 from .documents import DocumentType
-from .ledger import DRAFT, PENDING, REVERSED, SYNCED, ledger_claim, sage_states
+from .ledger import DRAFT, PENDING, REVERSED, SYNCED, ledger_claim, members_record, sage_states
 from .outcomes import failure_record, failures_resolve, refusal_record, unexpected_record
 from .resolution import ExportError
 from .run import Run, payload_hash
@@ -188,6 +188,8 @@ def _send_changes(run: Run, updates, reversals) -> None:
             am.SyncRecord.objects.filter(pk=record.pk).update(
                 state=SYNCED, synced_at=now, payload_hash=digest, claimed_by=""
             )
+            if kind.member_type:
+                members_record(kind, {record.pk: run.members.get(doc.pk, ())})
             failures_resolve(kind=kind, connection=data.connection, ids=[doc.pk])
             run.summary.updated += 1
         else:
