@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.spreadsheet import FORMATS as _SPREADSHEET_FORMATS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -106,6 +108,8 @@ USE_TZ = True
 # without these the import pages would be open to every staff user.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Exported CSV and TSV never hold a live spreadsheet formula (config/spreadsheet.py).
+IMPORT_EXPORT_FORMATS = _SPREADSHEET_FORMATS
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
