@@ -1,7 +1,10 @@
 """Admin for the TMS accounting data. Every list page costs a constant number of queries."""
 
+import os
+
 from django.contrib import admin, messages
 from django.db.models import Count, TextField
+from django.shortcuts import redirect
 from import_export.admin import ImportExportModelAdmin
 
 from config.validators import plain_text
@@ -10,6 +13,10 @@ from . import models, resources, services
 from .services import trip_carrier_invoice_record
 
 BILLING = "accounting.billing"
+IMPORT_FILE_GONE = (
+    "The file to import is no longer on the server (it was imported already, or too long "
+    "ago): choose it again."
+)
 
 
 class PlainTextAdmin:
@@ -32,7 +39,35 @@ class TabularInline(PlainTextAdmin, admin.TabularInline):
 
 
 class CsvAdmin(PlainTextAdmin, ImportExportModelAdmin):
-    """A model admin with CSV import (previewed) and export."""
+    """A model admin with CSV import (previewed) and export. A preview that finds problems
+    says first how many rows failed and which is the first; a confirmation whose file is
+    gone asks for the file again instead of failing."""
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        problem = resources.import_problem(result) if result is not None else ""
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+        return response
+
+    def process_import(self, request, **kwargs):
+        form = self.create_confirm_form(request)
+        if form.is_valid() and not self._confirmed_file_exists(form.cleaned_data):
+            self.message_user(request, IMPORT_FILE_GONE, messages.ERROR)
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
+        return super().process_import(request, **kwargs)
+
+    def _confirmed_file_exists(self, data) -> bool:
+        formats = self.get_import_formats()
+        index = data["format"]
+        if not (index.isdigit() and int(index) < len(formats)):
+            return False
+        storage = self.get_tmp_storage_class()(
+            name=data["import_file_name"], **self.get_tmp_storage_class_kwargs()
+        )
+        return os.path.isfile(storage.get_full_path())
 
 
 class TotalsAdminMixin:
