@@ -156,6 +156,8 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 
 # --- Sage Intacct ---------------------------------------------------------------------------
 INTACCT_SANDBOX = env.bool("INTACCT_SANDBOX", default=DEBUG)
+# The sandbox refuses a request larger than this, unread, as Sage's failure (HTTP 413).
+INTACCT_SANDBOX_MAX_REQUEST_BYTES = env.int("INTACCT_SANDBOX_MAX_REQUEST_BYTES", default=4194304)
 SAGE_GATEWAY_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 # With the sandbox on, the app (web server, commands, task cluster) talks to its own sandbox.
 INTACCT_ENDPOINT_URL = env.str(
