@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "import_export",
+    "config.apps.LedgerlineConfig",
     "accounting",
     "intacct",
     "intacct.sandbox",
