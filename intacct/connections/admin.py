@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounting.admin import CsvAdmin, ModelAdmin, TabularInline
@@ -527,7 +528,8 @@ class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):
         else:
             self.message_user(request, "Choices refreshed from Sage.", messages.SUCCESS)
         return redirect(
-            request.POST.get("next") or reverse("admin:intacct_connection_change", args=[pk])
+            _local_url(request, request.POST.get("next"))
+            or reverse("admin:intacct_connection_change", args=[pk])
         )
 
     def primary_sync(self, request, pk):
@@ -549,6 +551,21 @@ PROBLEM_ANCHORS = {
     "default_payment_term": "id_default_payment_term",
     "item_accounts": "items",
 }
+
+
+def _local_url(request, url: str | None) -> str:
+    """`url` when it is a path on this site (where to go back to), else ""; never a URL name,
+    another host or a header break."""
+    if (
+        url
+        and url.startswith("/")
+        and url.isprintable()
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return url
+    return ""
 
 
 def _problem_url(connection, problem) -> str:
