@@ -6,6 +6,7 @@ refuses to apply the same controlid twice); reads get a fresh one.
 """
 
 import datetime as dt
+import secrets
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,14 @@ class Function:
 
 def _read_controlid(controlid: str | None) -> str:
     return controlid or f"read-{uuid.uuid4()}"
+
+
+def unique_controlid(prefix: str) -> str:
+    """A write's controlid that no other caller, copy or installation hands out: `prefix` to
+    make it readable in logs, then 64 random bits (Sage: "To assure transaction idempotence,
+    use unique values such as GUIDs", developer.intacct.com/web-services/requests). The caller
+    keeps it for every resend of that write."""
+    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def _write_controlid(controlid: str) -> str:

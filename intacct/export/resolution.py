@@ -183,7 +183,7 @@ def party_resolve(
                 fn.create(
                     side.object,
                     {side.id_field: party_id, "NAME": party.name},
-                    controlid=f"{side.object.lower()}-{model}-{party.pk}",
+                    controlid=fn.unique_controlid(f"{side.object.lower()}-{model}-{party.pk}"),
                 )
             ]
         )

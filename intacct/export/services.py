@@ -254,12 +254,6 @@ def _export_batch(run: Run, docs) -> None:
     synced = []  # (doc, record, record_no, function)
     for doc in docs:
         record = ledger[doc.pk]
-        if record.state == am.SyncRecord.State.UNKNOWN:
-            # An earlier send may have been applied: look it up before sending anything.
-            record_no = sage_lookup(kind, client, kind.sage_number(doc, record.version))
-            if record_no:
-                synced.append((doc, record, record_no, None))
-                continue
         try:
             function = run.build(doc, record)
         except ExportError as error:
@@ -271,6 +265,13 @@ def _export_batch(run: Run, docs) -> None:
         except Exception as error:  # a defect, not bad data: this document fails, not the run
             unexpected_record(run, doc, error)
             continue
+        if record.state == am.SyncRecord.State.UNKNOWN:
+            # An earlier send may have been applied: look it up before sending anything.
+            number = kind.sage_number(doc, record.version)
+            record_no = sage_lookup(kind, client, number, expected=function)
+            if record_no:
+                synced.append((doc, record, record_no, None))
+                continue
         if record.state == SYNCED:
             changed.append((doc, record, function))
         else:
@@ -321,7 +322,9 @@ def _send(run: Run, pending, synced) -> None:
         return
     for (doc, record, function), result in zip(pending, results, strict=True):
         if result.ok:
-            record_no = result.record_no or sage_lookup(kind, client, record.reference)
+            record_no = result.record_no or sage_lookup(
+                kind, client, record.reference, expected=function
+            )
             synced.append((doc, record, record_no, function))
             continue
         _record_failure(run, doc, record, function, result, synced)
@@ -332,7 +335,7 @@ def _record_failure(run: Run, doc, record, function, result, synced) -> None:
     error = result.error()
     if isinstance(error, errors.DuplicateControlIdError):
         # Sage already applied this exact version (an earlier run lost the answer): link it.
-        record_no = sage_lookup(kind, data.client, record.reference)
+        record_no = sage_lookup(kind, data.client, record.reference, expected=function)
         if record_no:
             synced.append((doc, record, record_no, function))
             return
