@@ -55,6 +55,10 @@ class IntacctClient:
     timeout (seconds per HTTP call), max_retries (extra attempts for transient failures),
     backoff_base/backoff_max (seconds), max_response_bytes, audit (called with an AuditRecord
     after every HTTP call), http (a requests.Session), sleep and rng (injectable for tests).
+    `session`: an API session opened earlier (by another client, run or process) to use
+    until Sage says it expired; `on_session` is called with each session this client opens,
+    and with None when Sage refused the one it had, so the caller can keep it for the next
+    client.
     """
 
     def __init__(
@@ -73,6 +77,8 @@ class IntacctClient:
         http: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        session: Session | None = None,
+        on_session: Callable[[Session | None], None] | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.sender = sender
@@ -87,7 +93,8 @@ class IntacctClient:
         self.http = http or requests.Session()
         self.sleep = sleep
         self.rng = rng
-        self.session: Session | None = None
+        self.session: Session | None = session
+        self.on_session = on_session
         self.requests_sent = 0  # HTTP calls made, retries included (benchmarks read it)
 
     def __repr__(self):
@@ -122,6 +129,8 @@ class IntacctClient:
             endpoint_url=api.get("endpoint") or self.endpoint_url,
             location_id=api.get("locationid", self.credentials.location_id),
         )
+        if self.on_session:
+            self.on_session(self.session)
         return self.session
 
     def _login_element(self) -> ET.Element:
@@ -178,6 +187,8 @@ class IntacctClient:
             # The session lapsed: sign in again once and resend. Nothing was applied, since
             # Sage refused the request before running any function.
             self.session = None
+            if self.on_session:
+                self.on_session(None)
             session = self.open_session()
             return self._send(
                 functions,

@@ -451,6 +451,7 @@ def connection_disconnect(*, connection: m.Connection) -> m.Connection:
     connection.status = m.Connection.Status.DISCONNECTED
     connection.primary_sync = False
     connection.password_encrypted = ""
+    connection.session_encrypted = ""
     connection.sage_choices = {}
     connection.save()
     schedules_ensure()

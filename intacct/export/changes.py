@@ -96,8 +96,8 @@ def _next_version(run: Run, doc, record):
     )
     try:
         return doc, record, run.build(doc, record)
-    except DatabaseError:
-        raise  # the database is down: nothing can be recorded, the run stops (and retries)
+    except (DatabaseError, errors.IntacctError):
+        raise  # the database or Sage is down: the run stops (and retries)
     except Exception as error:
         am.SyncRecord.objects.filter(pk=record.pk).update(
             state=am.SyncRecord.State.FAILED, claimed_by=""

@@ -260,8 +260,10 @@ def _export_batch(run: Run, docs) -> None:
             failure_record(kind=kind, connection=connection, doc=doc, message=str(error))
             run.summary.failed += 1
             continue
-        except DatabaseError:
-            raise  # the database is down: nothing can be recorded, the run stops (and retries)
+        except (DatabaseError, errors.IntacctError):
+            # The database is down, or Sage refused or could not answer a read (the session
+            # Sage expired and the sign-in it asked for was refused): the run stops there.
+            raise
         except Exception as error:  # a defect, not bad data: this document fails, not the run
             unexpected_record(run, doc, error)
             continue
