@@ -156,6 +156,9 @@ def draft_function(
         "DOCNUMBER": draft.reference or None,
         "DESCRIPTION": draft.description,
         "TERMNAME": term,
+        # Required unless the bill is a Draft (DOCS accounts-payable-bills.md, create APBILL);
+        # no TMS document carries a due date, so the term's rule sets it.
+        "WHENDUE": data.term_due("APTERM", term, draft.date),
         **header,
         "APBILLITEMS": {"APBILLITEM": items},
     }

@@ -137,8 +137,11 @@ def test_rate_limiting_that_outlasts_the_retries_is_settled_by_the_next_run(conn
 
     summary = export_all(connection, client=client)
 
-    assert summary.created == 0 and summary.failed == 5
+    # The invoices' batch was refused; the bills' run stopped at its first read (the AP
+    # terms their due dates come from), before anything was claimed or sent.
+    assert summary.created == 0 and summary.failed == 3
     assert "rate limiting" in am.ErrorTransaction.objects.first().message
+    assert any("rate limiting" in error for error in summary.errors)
     sandbox_faults_clear()
     export_all(connection)
     assert_exported_exactly_once(*loads, *trips)
@@ -171,17 +174,21 @@ def test_a_524_after_sage_applied_the_batch_is_resent_safely(connection):
 
 
 def test_a_524_with_no_retry_left_leaves_the_outcome_unknown_until_the_next_run_looks(
-    connection, settings
+    connection, settings, sage_gateway
 ):
     settings.INTACCT_MAX_RETRIES = 0
     loads, trips = documents(connection)
     client = client_for(connection)
     client.open_session()
-    sandbox_faults_set(drop_next=2)  # the invoices and the bills are applied, answers lost
+    # the invoices and the bills are applied, their answers lost
+    sage_gateway.on(
+        lambda n, body, answer: GatewayResponse(524, b"", {}) if b"><create" in body else answer
+    )
 
     export_all(connection, client=client)
 
     assert set(am.SyncRecord.objects.values_list("state", flat=True)) == {"unknown"}
+    sage_gateway.rules.clear()
     export_all(connection)
     assert_exported_exactly_once(*loads, *trips)
 

@@ -1,12 +1,11 @@
 """AP bills (APBILL) through the generic create and update functions."""
 
-import datetime as dt
 from decimal import Decimal
 
 from .. import errors as e
 from ..catalog import DIMENSIONS, OBJECTS
 from ..models import SandboxRecord
-from .documents import DRAFT, POSTED, check_custom_fields, document_line, term_days, totals
+from .documents import DRAFT, POSTED, check_custom_fields, document_line, totals
 from .masterdata import check_party, check_term
 from .records import custom_fields, new_record, save
 from .values import listed, money, parse_us_date, required, text, us_date
@@ -83,11 +82,12 @@ def create_bill(ctx, object, values) -> SandboxRecord:
     action = text(values.get("ACTION")) or "Submit"
     header = _bill_header(ctx, values)
     if action != "Draft":
-        for name in ("WHENCREATED",):
+        # VENDORID, WHENCREATED and WHENDUE are "Required if Action is not set to Draft"
+        # (DOCS accounts-payable-bills.md, create APBILL; 2022 R1 "Changed required fields
+        # when Action==Draft"). A term does not stand in for the due date.
+        for name in ("WHENCREATED", "WHENDUE"):
             if name not in header:
                 raise e.fault("Missing required element", f"<{name}> is required in APBILL.")
-        if "WHENDUE" not in header and "TERMNAME" not in header:
-            raise e.fault("Missing required element", "Provide <WHENDUE> or <TERMNAME>.")
     doc = new_record(
         ctx.company,
         "APBILL",
@@ -98,9 +98,7 @@ def create_bill(ctx, object, values) -> SandboxRecord:
         now=ctx.now,
     )
     created = parse_us_date(header.get("WHENCREATED") or us_date(ctx.now.date()), "WHENCREATED")
-    header.setdefault(
-        "WHENDUE", us_date(created + dt.timedelta(days=term_days(header.get("TERMNAME", ""))))
-    )
+    header.setdefault("WHENDUE", "")  # a Draft may leave it to be set before it is posted
     doc.data.update(
         {
             "WHENPOSTED": us_date(created) if action != "Draft" else "",

@@ -1,6 +1,5 @@
 """AR invoices through Sage's legacy functions: create_invoice, update_invoice, delete_invoice."""
 
-import datetime as dt
 from decimal import Decimal
 
 from .. import errors as e
@@ -14,10 +13,9 @@ from .documents import (
     check_deletable,
     document_line,
     find_document,
-    term_days,
     totals,
 )
-from .masterdata import check_party, check_term
+from .masterdata import check_party, check_term, term_due
 from .records import custom_fields, new_record, require_module, save
 from .values import legacy_date, listed, money, required, text, us_date
 
@@ -57,8 +55,7 @@ def create_invoice(ctx: Context, body) -> Reply:
     due = legacy_date(body["datedue"], "datedue") if body.get("datedue") else None
     if not term and not due:
         raise e.fault("Missing required element", "Provide <datedue> or <termname>.")
-    if term:
-        check_term(ctx, "ARTERM", term)
+    term_record = check_term(ctx, "ARTERM", term) if term else None
     custom = check_custom_fields(ctx, "ARINVOICE", _legacy_custom(body))
     action = text(body.get("action")) or "Submit"
     if action not in ("Draft", "Submit"):
@@ -74,7 +71,9 @@ def create_invoice(ctx: Context, body) -> Reply:
         entity=ctx.location_id,
         now=ctx.now,
     )
-    due = due or created + dt.timedelta(days=term_days(term))
+    # Sage sets the due date from the term when none is given (DOCS accounts-receivable-
+    # invoices.md: datedue "Required if not using termname").
+    due = due or term_due(term_record, created)
     doc.data.update(
         {
             "RECORDID": text(body.get("invoiceno")),

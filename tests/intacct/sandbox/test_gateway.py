@@ -67,6 +67,7 @@ def bill(
         "RECORDID": record_id,
         "DOCNUMBER": "CINV-1",
         "TERMNAME": term,
+        "WHENDUE": TODAY + dt.timedelta(days=15),
         "TRIP_NUMBER": record_id,
         "ACTION": action,
         **extra,
