@@ -27,7 +27,9 @@ CHOICE_QUERIES = {
     "task": ("TASK", "TASKID", "NAME"),
     "customer": ("CUSTOMER", "CUSTOMERID", "NAME"),
     "vendor": ("VENDOR", "VENDORID", "NAME"),
-    "employee": ("EMPLOYEE", "EMPLOYEEID", "NAME"),
+    # an employee's name is its contact's (no EMPLOYEE.NAME: DOCS employee-expenses-
+    # employees.md selects CONTACT.FIRSTNAME/LASTNAME; FYLE constants.py CONTACT.CONTACTNAME)
+    "employee": ("EMPLOYEE", "EMPLOYEEID", "CONTACT.CONTACTNAME"),
     "item": ("ITEM", "ITEMID", "NAME"),
     "class": ("CLASS", "CLASSID", "NAME"),
     "contract": ("CONTRACT", "CONTRACTID", "NAME"),

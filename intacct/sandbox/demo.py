@@ -95,7 +95,8 @@ def records() -> list[tuple[str, str, dict]]:
             )
     for object, values in _COMPANY["dimensions"].items():
         id_field = "LOCATIONID" if object == "LOCATION" else f"{object}ID"
-        name_field = "TITLE" if object == "DEPARTMENT" else "NAME"
+        # DEPARTMENT names itself TITLE, EMPLOYEE through its contact (FYLE constants.py)
+        name_field = {"DEPARTMENT": "TITLE", "EMPLOYEE": "CONTACT.CONTACTNAME"}.get(object, "NAME")
         for value in values:
             rows.append(
                 (

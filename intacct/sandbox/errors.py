@@ -31,6 +31,10 @@ class SageFault(Exception):
 
 
 SIGN_IN = "XL03000006"
+# The same errorno, at function level, refuses a field an object does not have (intacct-sdk-js
+# issue 83, intacct-sdk-net issue 150: "XL03000006 The following fields cannot be queried:
+# [ apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]").
+NOT_QUERYABLE = "XL03000006"
 PARSE = "XL03000003"
 ROLLED_BACK = "XL03000009"
 DUPLICATE_CONTROL = "XL03000010"
@@ -39,6 +43,17 @@ BUSINESS = "BL01001973"
 DUPLICATE_ID = "BL34000061"
 RATE_LIMIT = "GW-0010"
 
+NOT_QUERYABLE_2 = "The following fields cannot be queried: [ {object}: [{fields}] ]"
+# Not documented for a create or update [inferred: a business error naming the fields, as a
+# query's refusal does].
+NOT_WRITABLE = "Invalid field"
+NOT_WRITABLE_2 = "The following fields are not valid for {object}: [{fields}]"
+# An element the schema does not allow in a legacy function: Sage validates those against
+# api.v3.0.xsd [inferred: refused as the XML parse error XL03000003, for that function alone].
+SCHEMA = "XML Parse schema error"
+SCHEMA_2 = "Element <{element}> is not allowed in <{parent}>."
+MISSING_FIELD = "Missing required field"
+MISSING_FIELD_2 = "{field} is required in {object}."
 SIGN_IN_INCORRECT = "Sign-in information is incorrect"
 INVALID_SESSION = "Invalid session. Please log in again."
 INVALID_SENDER = "Invalid sender ID or sender password"

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from .. import errors as e
-from ..catalog import DIMENSIONS, OBJECTS
+from ..catalog import DIMENSIONS
 from ..models import SandboxRecord
 from .documents import DRAFT, POSTED, check_custom_fields, document_line, totals
 from .masterdata import check_party, check_term
@@ -25,17 +25,6 @@ def _bill_lines(ctx, values, recordno) -> list[dict]:
         amount = money(required(raw, "TRX_AMOUNT", "APBILLITEM"), f"line {index}")
         dims = {name: text(raw.get(name)) for name in DIMENSIONS if text(raw.get(name))}
         custom = {name: text(raw.get(name)) for name in custom_ids if raw.get(name) is not None}
-        unknown = (
-            set(raw)
-            - custom_ids
-            - set(DIMENSIONS)
-            - set(OBJECTS["APBILLITEM"].fields)
-            - {"ACCOUNTLABEL", "ALLOCATION", "BILLABLE", "TAXENTRIES", "GLDIMVEHICLE"}
-        )
-        if unknown:
-            raise e.fault(
-                "Invalid field", f"Unknown APBILLITEM field(s): {', '.join(sorted(unknown))}."
-            )
         lines.append(
             document_line(
                 ctx,
@@ -80,14 +69,7 @@ def _bill_header(ctx, values, doc: SandboxRecord | None = None) -> dict:
 
 def create_bill(ctx, object, values) -> SandboxRecord:
     action = text(values.get("ACTION")) or "Submit"
-    header = _bill_header(ctx, values)
-    if action != "Draft":
-        # VENDORID, WHENCREATED and WHENDUE are "Required if Action is not set to Draft"
-        # (DOCS accounts-payable-bills.md, create APBILL; 2022 R1 "Changed required fields
-        # when Action==Draft"). A term does not stand in for the due date.
-        for name in ("WHENCREATED", "WHENDUE"):
-            if name not in header:
-                raise e.fault("Missing required element", f"<{name}> is required in APBILL.")
+    header = _bill_header(ctx, values)  # its required fields were checked (`objects`)
     doc = new_record(
         ctx.company,
         "APBILL",

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from .. import errors as e
 from ..catalog import DIMENSIONS
+from ..fields import LEGACY
 from ..models import SandboxRecord
 from .context import Context, Reply
 from .documents import (
@@ -41,6 +42,18 @@ def _legacy_line(ctx, raw: dict, recordno, index) -> dict:
     )
 
 
+def check_schema(body, function: str) -> None:
+    """Refuse an element api.v3.0.xsd does not allow in `function` or in its lines."""
+    items = "invoiceitems" if function == "create_invoice" else "updateinvoiceitems"
+    pairs = [(function, body)]
+    for tag in ("lineitem", "updatelineitem"):
+        pairs += [(tag, line) for line in listed((body.get(items) or {}).get(tag))]
+    for parent, node in pairs:
+        for name in node or {}:
+            if not name.startswith("@") and name not in LEGACY[parent]:
+                raise e.SageFault(e.PARSE, e.SCHEMA, e.SCHEMA_2.format(element=name, parent=parent))
+
+
 def _legacy_custom(node) -> dict:
     fields = listed(((node or {}).get("customfields") or {}).get("customfield"))
     return {text(f.get("customfieldname")): text(f.get("customfieldvalue")) for f in fields if f}
@@ -48,6 +61,7 @@ def _legacy_custom(node) -> dict:
 
 def create_invoice(ctx: Context, body) -> Reply:
     require_module(ctx, "ARINVOICE", "CREATE")
+    check_schema(body, "create_invoice")
     customer_id = required(body, "customerid", "create_invoice")
     check_party(ctx, "CUSTOMER", customer_id)
     created = legacy_date(body.get("datecreated"), "datecreated")
@@ -105,6 +119,7 @@ def _invoice(ctx: Context, body, operation: str) -> tuple[str, SandboxRecord]:
 
 def update_invoice(ctx: Context, body) -> Reply:
     key, doc = _invoice(ctx, body, "UPDATE")
+    check_schema(body, "update_invoice")
     if doc.state not in EDITABLE_INVOICE_STATES or Decimal(doc.data["TOTALPAID"]) > 0:
         raise e.fault(
             "Cannot update invoice",

@@ -302,6 +302,7 @@ def test_a_bill_is_created_updated_while_posted_and_refused_once_selected(client
             {
                 "RECORDNO": key,
                 "DESCRIPTION": "Trip TR-1",
+                "WHENDUE": TODAY,
                 "APBILLITEMS": {
                     "APBILLITEM": [{"ACCOUNTNO": "5000", "TRX_AMOUNT": Decimal("900")}]
                 },
@@ -313,7 +314,12 @@ def test_a_bill_is_created_updated_while_posted_and_refused_once_selected(client
 
     services.sandbox_bill_select(bill=SandboxRecord.objects.get(pk=key))
     error = failure(
-        client, fn.update("APBILL", {"RECORDNO": key, "DESCRIPTION": "x"}, controlid="bill-TR-1-v3")
+        client,
+        fn.update(
+            "APBILL",
+            {"RECORDNO": key, "DESCRIPTION": "x", "WHENDUE": TODAY},
+            controlid="bill-TR-1-v3",
+        ),
     )
     assert error.errors[0].description == sage.BILL_NOT_EDITABLE
     assert "is Selected" in error.errors[0].description2
@@ -351,6 +357,7 @@ def test_bill_validation_errors(client, change, text):
                 "WHENCREATED": TODAY,
                 "VENDORID": "V2001",
                 "TERMNAME": "Net 15",
+                "WHENDUE": TODAY,
                 "APBILLITEMS": {"APBILLITEM": [{"ACCOUNTNO": "5000", "TRX_AMOUNT": Decimal("1")}]},
             },
             controlid="b",
@@ -513,8 +520,10 @@ def test_master_data_is_seeded_from_the_demo_company(client):
     assert {s.name for s in demo_data.SUBSIDIARIES} <= entities
     terms = [t["NAME"] for t in client.read_by_name("ARTERM", ["Net 15", "Net 30", "Net 45"])]
     assert terms == ["Net 15", "Net 30"]
-    inactive = client.iter_read_by_query("GLACCOUNT", "STATUS = 'inactive'")
+    # readByQuery compares STATUS as T/F (DOCS queries.md: VENDOR `STATUS = 'F'`)
+    inactive = client.iter_read_by_query("GLACCOUNT", "STATUS = 'F'")
     assert {a["ACCOUNTNO"] for a in inactive} == {"4090", "5900"}
+    assert list(client.iter_read_by_query("GLACCOUNT", "STATUS = 'inactive'")) == []
 
 
 # --- faults ------------------------------------------------------------------------------------
@@ -610,25 +619,29 @@ def test_the_gateway_is_served_over_http(sandbox, client):
     assert Client().get(SANDBOX_PATH).status_code == 405
 
 
+def party(object, party_id, name):
+    return {f"{object}ID": party_id, "NAME": name, "DISPLAYCONTACT": {"PRINTAS": name}}
+
+
 def test_parties_are_created_once_and_deleted_only_without_documents(client):
     created = client.call(
         fn.create(
             "CUSTOMER",
-            {"CUSTOMERID": "C2000", "NAME": "Westgate Retail"},
+            party("CUSTOMER", "C2000", "Westgate Retail"),
             controlid="cust-westgate",
         )
     )
     assert created.data == [{"RECORDNO": created.record_no, "CUSTOMERID": "C2000"}]
     duplicate = failure(
         client,
-        fn.create("CUSTOMER", {"CUSTOMERID": "C2000", "NAME": "Other"}, controlid="cust-other"),
+        fn.create("CUSTOMER", party("CUSTOMER", "C2000", "Other"), controlid="cust-other"),
     )
     assert duplicate.errorno == sage.DUPLICATE_ID
     client.call(invoice(customer_id="C2000"))
     in_use = failure(client, fn.delete("CUSTOMER", [created.record_no], controlid="del-1"))
     assert "has transactions" in str(in_use)
     spare = client.call(
-        fn.create("VENDOR", {"VENDORID": "V9000", "NAME": "Spare"}, controlid="vend-spare")
+        fn.create("VENDOR", party("VENDOR", "V9000", "Spare"), controlid="vend-spare")
     )
     client.call(fn.delete("VENDOR", [spare.record_no], controlid="del-2"))
     assert client.read("VENDOR", [spare.record_no]) == []
