@@ -16,7 +16,6 @@ import requests
 
 from . import functions as fn
 from .errors import (
-    DUPLICATE_CONTROL_ID,
     IntacctError,
     NetworkError,
     OutcomeUnknownError,
@@ -36,8 +35,10 @@ from .types import (
     Result,
     SenderCredentials,
     Session,
+    merge_definitions,
     parse_errors,
     parse_inspect,
+    parse_lookup,
     parse_result,
 )
 from .wire import as_list, convert, element, parse, text_of, to_bytes
@@ -514,9 +515,23 @@ class IntacctClient:
         return result.data[0] if result.data else {}
 
     def inspect(self, object: str) -> ObjectDefinition:
-        """Field definitions (required flags, max lengths, custom flags) of a Sage object."""
+        """Field definitions (required flags, max lengths) of a Sage object, as `inspect`
+        gives them: it does not say which fields are custom (see `describe`)."""
         result = self.call(fn.inspect(object))
         return parse_inspect(object, result.data)
+
+    def describe(self, objects: Sequence[str]) -> dict[str, ObjectDefinition]:
+        """Each object's fields with custom flags (`lookup`), required flags and max lengths
+        (`inspect`): both functions for every object in one request."""
+        functions = [f(object) for object in objects for f in (fn.lookup, fn.inspect)]
+        results = [result.raise_for_status() for result in self.execute(functions)]
+        return {
+            object: merge_definitions(
+                parse_lookup(object, results[2 * i].data),
+                parse_inspect(object, results[2 * i + 1].data),
+            )
+            for i, object in enumerate(objects)
+        }
 
 
 def _typed(records: list[dict], schema) -> Iterator[dict]:
@@ -529,7 +544,7 @@ def _mark_already_applied(functions, results) -> None:
         if (
             function.is_write
             and not result.ok
-            and any(e.errorno == DUPLICATE_CONTROL_ID for e in result.errors)
+            and any(e.is_duplicate_control for e in result.errors)
         ):
             result.status, result.already_applied = "success", True
 

@@ -111,10 +111,10 @@ def read_by_query(
         raise ValueError(f"readByQuery page size is 1 to {MAX_READ_BY_QUERY_PAGE}.")
     body = element(
         "readByQuery",
-        {
+        {  # the official SDKs' order (PHP test/Intacct/Functions/Common/ReadByQueryTest.php)
             "object": object,
-            "fields": _fields(fields),
             "query": query,
+            "fields": _fields(fields),
             "pagesize": page_size,
             "returnFormat": "xml",
         },

@@ -212,8 +212,7 @@ def connection_refresh_choices(*, connection: m.Connection, client=None) -> dict
             for r in records
         ]
     choices["custom_fields"] = {}
-    for obj in CUSTOM_FIELD_OBJECTS:
-        definition = client.inspect(obj)
+    for obj, definition in client.describe(CUSTOM_FIELD_OBJECTS).items():
         choices["custom_fields"][obj] = [
             {
                 "id": f.name,

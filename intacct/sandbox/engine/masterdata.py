@@ -78,8 +78,8 @@ def create_party(ctx, object, values) -> SandboxRecord:
     if SandboxRecord.objects.filter(company=ctx.company, object=object, key=party_id).exists():
         raise e.SageFault(
             e.DUPLICATE_ID,
-            f"Another {object.title()} with the given value(s) {party_id} already exists",
             "",
+            f"Another {object.title()} with the given value(s) {party_id} already exists",
             "Use a unique value instead.",
         )
     status = text(values.get("STATUS")) or "active"

@@ -86,7 +86,6 @@ def create(ctx: Context, body) -> Reply:
     if not spec.writable:
         raise e.fault("Unsupported operation", f"create is not supported for {object}.")
     require_module(ctx, object, "CREATE")
-    check_write(ctx, object, values)
     handler = {
         "CUSTOMER": create_party,
         "VENDOR": create_party,
@@ -94,7 +93,13 @@ def create(ctx: Context, body) -> Reply:
         "ARPYMT": create_payment,
         "APPYMT": create_payment,
     }[object]
-    record = handler(ctx, object, values)
+    try:
+        check_write(ctx, object, values)
+        record = handler(ctx, object, values)
+    except e.SageFault as fault:
+        label = object.title() if object in ("CUSTOMER", "VENDOR") else object
+        created = e.SageFault(e.BUSINESS, "", e.NOT_CREATED_2.format(object=label), support=False)
+        raise e.SageFaults([fault, created]) from None
     created = {"RECORDNO": str(record.pk)}
     if spec.id_field:
         created[spec.id_field] = record.key

@@ -114,13 +114,12 @@ def select(record: dict, fields: list[str] | None) -> dict:
 
 
 def spec_of(object: str):
+    """The object's spec; an object Sage does not know fails as Sage's reads do (PHP SDK
+    test/Intacct/Xml/Response/ResultTest.php: "Query Failed", "Object definition BADOBJECT
+    not found")."""
     spec = OBJECTS.get(object.upper())
     if spec is None:
-        raise e.fault(
-            "Unknown object",
-            f"Object '{object}' is not supported by this company.",
-            "Check the object name.",
-        )
+        raise e.SageFault(e.QUERY_FAILED, "", e.NO_OBJECT_2.format(object=object))
     return spec
 
 
