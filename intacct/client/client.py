@@ -125,10 +125,12 @@ class IntacctClient:
         session_id = api.get("sessionid")
         if not session_id:
             raise ResponseFormatError("Sage Intacct opened no session (no sessionid returned).")
+        # an empty <locationid></locationid> is the top level (PHP SDK SessionProviderTest)
+        location = api.get("locationid", self.credentials.location_id)
         self.session = Session(
             session_id=session_id,
             endpoint_url=api.get("endpoint") or self.endpoint_url,
-            location_id=api.get("locationid", self.credentials.location_id),
+            location_id=text_of(location) if "locationid" in api else location,
         )
         if self.on_session:
             self.on_session(self.session)

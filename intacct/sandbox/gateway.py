@@ -373,7 +373,8 @@ def _result_element(controlid, name, faults, reply, status) -> ET.Element:
         parts.append(element("key", reply.key))
     elif reply.records or reply.listtype:
         attrs = {k: v for k, v in reply.attrs.items() if not k.startswith("_")}
-        attrs.setdefault("count", len(reply.records))
+        if not reply.attrs.get("_bare"):
+            attrs.setdefault("count", len(reply.records))
         tag = reply.attrs.get("_record_tag") or reply.listtype or "record"
         data = element("data", listtype=reply.listtype, **attrs)
         for record in reply.records:

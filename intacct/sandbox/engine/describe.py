@@ -35,7 +35,7 @@ def lookup(ctx: Context, body) -> Reply:
         )
     # DOCS queries.md "lookup": <Type Name=".." DocumentType=""><Fields><Field>..
     return Reply(
-        [{"@Name": object, "@DocumentType": "", "Fields": {"Field": fields}}],
+        [{"@Name": object, "@DocumentType": "", "Fields": {"Field": fields}, "Relationships": ""}],
         "All",
         attrs={"count": 1},
         key=None,

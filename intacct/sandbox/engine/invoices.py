@@ -42,6 +42,35 @@ def _legacy_line(ctx, raw: dict, recordno, index) -> dict:
     )
 
 
+_LINE_KEYS = {
+    "RECORDNO",
+    "RECORDKEY",
+    "LINE_NO",
+    "ACCOUNTNO",
+    "ENTRYDESCRIPTION",
+    "AMOUNT",
+    "TRX_AMOUNT",
+}
+
+
+def _as_legacy(line: dict) -> dict:
+    """A stored line in legacy element names, for an update to change part of it."""
+    values = {
+        "glaccountno": line["ACCOUNTNO"],
+        "amount": line["AMOUNT"],
+        "memo": line.get("ENTRYDESCRIPTION", ""),
+        **{name.lower(): line[name] for name in DIMENSIONS if line.get(name)},
+    }
+    custom = {k: v for k, v in line.items() if k not in _LINE_KEYS and k not in DIMENSIONS}
+    if custom:
+        values["customfields"] = {
+            "customfield": [
+                {"customfieldname": k, "customfieldvalue": v} for k, v in custom.items()
+            ]
+        }
+    return values
+
+
 def check_schema(body, function: str) -> None:
     """Refuse an element api.v3.0.xsd does not allow in `function` or in its lines."""
     items = "invoiceitems" if function == "create_invoice" else "updateinvoiceitems"
@@ -154,7 +183,9 @@ def update_invoice(ctx: Context, body) -> Reply:
         number = int(raw.get("@line_num", "0") or 0)
         if not 1 <= number <= len(lines):
             raise e.fault("Invalid line", f"Invoice {key} has no line {number}.")
-        lines[number - 1] = _legacy_line(ctx, raw, doc.pk, number)
+        # an updatelineitem changes what it names and keeps the rest (DOCS accounts-
+        # receivable-invoices.md "Update Invoice (Legacy)" sends only a line's memo)
+        lines[number - 1] = _legacy_line(ctx, _as_legacy(lines[number - 1]) | raw, doc.pk, number)
     for raw in listed(items.get("lineitem")):
         lines.append(_legacy_line(ctx, raw, doc.pk, len(lines) + 1))
     doc.data["ITEMS"] = lines
