@@ -276,7 +276,8 @@ def delete(object: str, keys: Sequence, *, controlid: str) -> Function:
 
 # --- legacy AR invoice and AP bill functions -------------------------------------------------
 
-# Line dimensions in the schema's order (projectid/taskid sit before customerid).
+# Line dimensions in the schema's order (projectid/taskid sit before customerid), which is also
+# the order DOCS accounts-payable-bills.md lists a bill line's (APBILLITEM).
 _LINE_HEAD = ("memo", "locationid", "departmentid")
 _LINE_TAIL = (
     "customerid",
@@ -287,6 +288,7 @@ _LINE_TAIL = (
     "contractid",
     "warehouseid",
 )
+LINE_DIMENSIONS = (*_LINE_HEAD[1:], "projectid", "taskid", *_LINE_TAIL)
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,6 @@ from .resolution import (
     term_resolve,
 )
 
-# A bill line's dimensions in the order Sage documents them (DOCS accounts-payable-bills.md,
-# "Create Bill", APBILLITEM), whatever the order of the connection's mappings.
-LINE_DIMENSIONS = (
-    "locationid",
-    "departmentid",
-    "projectid",
-    "taskid",
-    "customerid",
-    "vendorid",
-    "employeeid",
-    "itemid",
-    "classid",
-    "contractid",
-    "warehouseid",
-)
-
 
 @dataclass
 class Line:
@@ -160,7 +144,8 @@ def draft_function(
             "ACCOUNTNO": account,
             "TRX_AMOUNT": line.amount,
             "ENTRYDESCRIPTION": line.memo,
-            **{name.upper(): dimensions[name] for name in LINE_DIMENSIONS if name in dimensions},
+            # in the order Sage documents them, whatever the order of the mappings
+            **{name.upper(): dimensions[name] for name in fn.LINE_DIMENSIONS if name in dimensions},
             **custom,
         }
         for line, account, dimensions, custom in lines

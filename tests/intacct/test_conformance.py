@@ -22,6 +22,7 @@ from accounting import demo_data
 from intacct import models as m
 from intacct.client import InvoiceLine, Result, Session, errors
 from intacct.client import functions as fn
+from intacct.connections.sage import client_for
 from intacct.export.payloads import Draft, Line, draft_function, fields_reader
 from intacct.export.resolution import CUSTOMERS, party_resolve, run_data
 from intacct.sandbox import gateway
@@ -379,8 +380,6 @@ def example_connection(connection):
 
 
 def test_the_products_invoice_equals_the_official_example_for_the_same_data(example_connection):
-    from intacct.connections.sage import client_for
-
     data = run_data(example_connection, client_for(example_connection))
     customer = f.CustomerFactory(name="Customer One")
     f.ExternalIdFactory(
@@ -404,8 +403,6 @@ def test_the_products_invoice_equals_the_official_example_for_the_same_data(exam
 
 
 def test_the_products_bill_equals_the_official_example_for_the_same_data(example_connection):
-    from intacct.connections.sage import client_for
-
     data = run_data(example_connection, client_for(example_connection))
     carrier = f.CarrierFactory(name="Vendor 20000")
     f.ExternalIdFactory(
@@ -587,16 +584,18 @@ def with_key(name: str, old: str, new: str) -> str:
     return request_xml(name).replace(old, new)
 
 
+AS_IS = None  # the request is sent as it is written
+
 SANDBOX_PAIRS = {
     # request (official) -> (response whose shape the sandbox must give, how to send it)
-    "get_api_session": ("get_api_session_top_level", lambda: send(request_xml("get_api_session"))),
+    "get_api_session": ("get_api_session_top_level", AS_IS),
     "get_api_session_entity": (
         "get_api_session_entity",
-        lambda: send(request_xml("get_api_session_entity")),
+        AS_IS,
     ),
     "get_api_session_top_level": (
         "get_api_session_top_level",
-        lambda: send(request_xml("get_api_session_top_level")),
+        AS_IS,
     ),
     "authentication_failure": (
         "authentication_failure",
@@ -610,24 +609,24 @@ SANDBOX_PAIRS = {
     "read_class": ("read_customer", lambda: _read_class()),
     "read_unknown_object": (
         "read_unknown_object",
-        lambda: send(request_xml("read_unknown_object")),
+        AS_IS,
     ),
     "read_by_query_unknown_object": (
         "object_not_found",
-        lambda: send(request_xml("read_by_query_unknown_object")),
+        AS_IS,
     ),
     "read_by_query_vendor9": (
         "aborted",
         lambda: send(request_xml("read_by_query_vendor9"), transaction=True),
     ),
-    "lookup_apterm": ("lookup_glbatch", lambda: send(request_xml("lookup_apterm"))),
-    "inspect_apbill": ("inspect_customer", lambda: send(request_xml("inspect_apbill"))),
+    "lookup_apterm": ("lookup_glbatch", AS_IS),
+    "inspect_apbill": ("inspect_customer", AS_IS),
     "query_apbill": ("query_glbatch", lambda: _query_apbill()),
     "query_apbill_unknown_fields": (
         "fields_cannot_be_queried",
-        lambda: send(request_xml("query_apbill_unknown_fields")),
+        AS_IS,
     ),
-    "product_create_invoice": ("create_key", lambda: send(request_xml("product_create_invoice"))),
+    "product_create_invoice": ("create_key", AS_IS),
     "reverse_invoice": (
         "create_key",
         lambda: send(with_key("reverse_invoice", "1234", invoice_in_sandbox())),
@@ -640,8 +639,8 @@ SANDBOX_PAIRS = {
         "delete_status_only",
         lambda: send(with_key("delete_invoice", "1234", invoice_in_sandbox("Draft"))),
     ),
-    "create_apbill": ("create_objects", lambda: send(request_xml("create_apbill"))),
-    "product_create_apbill": ("create_objects", lambda: send(request_xml("product_create_apbill"))),
+    "create_apbill": ("create_objects", AS_IS),
+    "product_create_apbill": ("create_objects", AS_IS),
     "reverse_bill": (
         "create_key",
         lambda: send(with_key("reverse_bill", "1234", bill_in_sandbox())),
@@ -650,9 +649,9 @@ SANDBOX_PAIRS = {
         "delete_status_only",
         lambda: send(with_key("delete_apbill", "112", bill_in_sandbox(draft=True))),
     ),
-    "create_customer": ("create_objects", lambda: send(request_xml("create_customer"))),
+    "create_customer": ("create_objects", AS_IS),
     "create_customer_twice": ("duplicate_id", lambda: _create_customer_twice()),
-    "create_vendor": ("create_objects", lambda: send(request_xml("create_vendor"))),
+    "create_vendor": ("create_objects", AS_IS),
     "create_appymt": (
         "create_objects",
         lambda: send(
@@ -706,7 +705,7 @@ PLACEHOLDER_ERRORNO = {"read_unknown_object"}
 @pytest.mark.parametrize("name", sorted(SANDBOX_PAIRS))
 def test_the_sandbox_answers_the_official_request_with_the_official_shape(example_company, name):
     response, answer = SANDBOX_PAIRS[name]
-    got_node = answer()
+    got_node = answer() if answer else send(request_xml(name))
     expected, got = shape(official(response)), shape(got_node)
     if "function" in expected:  # Sage names the function it ran: the request's
         request = request_xml(name) if (CORPUS / "requests" / f"{name}.xml").exists() else ""

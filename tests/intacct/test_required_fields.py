@@ -7,19 +7,15 @@ pages, copied in russellkt/intacct-mcp-server docs/ @83d3339), not against the s
 """
 
 import xml.etree.ElementTree as ET
-from decimal import Decimal
-
-from django.utils import timezone
 
 from accounting import models as am
 from intacct import export
 from intacct.connections import services
 from intacct.sandbox.models import SandboxRecord
-from tests import factories as f
 
 from .test_export import make_load
 from .test_export_changes import change_linehaul, make_draft
-from .test_export_documents import driver, paystub
+from .test_export_documents import driver, echeck_and_statement, paystub
 from .test_export_trips import make_trip
 
 # (function, object) -> (header requirements, line path, line requirements). A requirement
@@ -139,16 +135,7 @@ def every_write_the_product_makes(connection) -> None:
     paystub(connection, person)
     bill_trip = make_trip(connection)
     make_trip(connection, carrier_name="Prairie Haulers", external_id=None)  # Auto Create
-    f.ECheckFactory(
-        subsidiary=connection.subsidiary,
-        payee_driver=person,
-        load=posted,
-        export_ar=True,
-        status="issued",
-        issued_at=timezone.now(),
-    )
-    statement = f.CarrierStatementFactory(subsidiary=connection.subsidiary, direction="ar")
-    am.CarrierStatementLine.objects.create(statement=statement, amount=Decimal("10"))
+    echeck_and_statement(connection, person, posted)
     export.connection_export(connection=connection)
 
     for load in (drafted, removed):

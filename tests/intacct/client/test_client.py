@@ -41,6 +41,7 @@ from .sage import (
     make_client,
     ok,
     reply_per_function,
+    session_refused,
 )
 
 LINE = InvoiceLine(
@@ -246,16 +247,7 @@ def test_the_first_call_opens_a_session_alone_then_reuses_it_at_the_returned_end
 @responses.activate
 def test_an_expired_session_is_reopened_once_and_the_request_resent():
     add_session(responses)
-    responses.add(
-        responses.POST,
-        SESSION_ENDPOINT,
-        body=envelope(auth_status="failure").replace(
-            "</authentication>",
-            "</authentication><errormessage><error><errorno>"
-            "XL03000006</errorno><description2>Invalid session. Please log in again."
-            "</description2></error></errormessage>",
-        ),
-    )
+    responses.add(responses.POST, SESSION_ENDPOINT, body=session_refused())
     add_session(responses)
     reply_per_function(responses, lambda cid, name: ok(cid, "<data/>", name))
     client, _ = make_client()
@@ -285,16 +277,7 @@ def test_a_session_opened_by_another_client_is_used_without_signing_in():
 
 @responses.activate
 def test_the_caller_hears_of_every_session_opened_and_of_one_sage_refused():
-    responses.add(
-        responses.POST,
-        SESSION_ENDPOINT,
-        body=envelope(auth_status="failure").replace(
-            "</authentication>",
-            "</authentication><errormessage><error><errorno>"
-            "XL03000006</errorno><description2>Invalid session. Please log in again."
-            "</description2></error></errormessage>",
-        ),
-    )
+    responses.add(responses.POST, SESSION_ENDPOINT, body=session_refused())
     add_session(responses)
     reply_per_function(responses, lambda cid, name: ok(cid, "<data/>", name))
     heard = []
