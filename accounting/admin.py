@@ -1,13 +1,73 @@
 """Admin for the TMS accounting data. Every list page costs a constant number of queries."""
 
+import os
+
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import Count, TextField
+from django.shortcuts import redirect
 from import_export.admin import ImportExportModelAdmin
+
+from config.validators import plain_text
 
 from . import models, resources, services
 from .services import trip_carrier_invoice_record
 
 BILLING = "accounting.billing"
+IMPORT_FILE_GONE = (
+    "The file to import is no longer on the server (it was imported already, or too long "
+    "ago): choose it again."
+)
+
+
+class PlainTextAdmin:
+    """Free text typed here reaches Sage Intacct or a log: a control character is refused,
+    naming the field, when the form is saved (config/validators.py)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            plain_text(formfield, multiline=isinstance(db_field, TextField))
+        return formfield
+
+
+class ModelAdmin(PlainTextAdmin, admin.ModelAdmin):
+    pass
+
+
+class TabularInline(PlainTextAdmin, admin.TabularInline):
+    pass
+
+
+class CsvAdmin(PlainTextAdmin, ImportExportModelAdmin):
+    """A model admin with CSV import (previewed) and export. A preview that finds problems
+    says first how many rows failed and which is the first; a confirmation whose file is
+    gone asks for the file again instead of failing."""
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        problem = resources.import_problem(result) if result is not None else ""
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+        return response
+
+    def process_import(self, request, **kwargs):
+        form = self.create_confirm_form(request)
+        if form.is_valid() and not self._confirmed_file_exists(form.cleaned_data):
+            self.message_user(request, IMPORT_FILE_GONE, messages.ERROR)
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
+        return super().process_import(request, **kwargs)
+
+    def _confirmed_file_exists(self, data) -> bool:
+        formats = self.get_import_formats()
+        index = data["format"]
+        if not (index.isdigit() and int(index) < len(formats)):
+            return False
+        storage = self.get_tmp_storage_class()(
+            name=data["import_file_name"], **self.get_tmp_storage_class_kwargs()
+        )
+        return os.path.isfile(storage.get_full_path())
 
 
 class TotalsAdminMixin:
@@ -24,18 +84,18 @@ class TotalsAdminMixin:
 # --- Organisation ---------------------------------------------------------------------------
 
 
-class OfficeInline(admin.TabularInline):
+class OfficeInline(TabularInline):
     model = models.Office
     extra = 0
 
 
-class FleetInline(admin.TabularInline):
+class FleetInline(TabularInline):
     model = models.Fleet
     extra = 0
 
 
 @admin.register(models.Subsidiary)
-class SubsidiaryAdmin(admin.ModelAdmin):
+class SubsidiaryAdmin(ModelAdmin):
     list_display = ["name", "code", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
@@ -43,7 +103,7 @@ class SubsidiaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(ModelAdmin):
     list_display = ["name", "subsidiary"]
     list_filter = ["subsidiary"]
     list_select_related = ["subsidiary"]
@@ -58,7 +118,7 @@ class FleetAdmin(OfficeAdmin):
 # --- Parties --------------------------------------------------------------------------------
 
 
-class ExternalIdInline(admin.TabularInline):
+class ExternalIdInline(TabularInline):
     model = models.ExternalAccountingId
     extra = 1
     fields = ["subsidiary", "external_id"]
@@ -78,7 +138,7 @@ class ExternalIdInline(admin.TabularInline):
         return field
 
 
-class PartyAdmin(ImportExportModelAdmin):
+class PartyAdmin(CsvAdmin):
     search_fields = ["name", "email", "external_ids__external_id"]
     list_filter = ["is_active"]
     inlines = [ExternalIdInline]
@@ -124,7 +184,7 @@ class DriverAdmin(PartyAdmin):
 
 
 @admin.register(models.ExternalAccountingId)
-class ExternalAccountingIdAdmin(ImportExportModelAdmin):
+class ExternalAccountingIdAdmin(CsvAdmin):
     resource_classes = [resources.ExternalAccountingIdResource]
     list_display = ["external_id", "party_display", "namespace", "subsidiary"]
     list_filter = ["subsidiary", "namespace"]
@@ -141,7 +201,7 @@ class ExternalAccountingIdAdmin(ImportExportModelAdmin):
 
 
 @admin.register(models.Truck)
-class TruckAdmin(admin.ModelAdmin):
+class TruckAdmin(ModelAdmin):
     list_display = ["number", "subsidiary", "fleet"]
     list_filter = ["subsidiary", "fleet"]
     list_select_related = ["subsidiary", "fleet"]
@@ -149,7 +209,7 @@ class TruckAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Trailer)
-class TrailerAdmin(admin.ModelAdmin):
+class TrailerAdmin(ModelAdmin):
     list_display = ["number", "subsidiary"]
     list_filter = ["subsidiary"]
     list_select_related = ["subsidiary"]
@@ -159,14 +219,14 @@ class TrailerAdmin(admin.ModelAdmin):
 # --- Loads and trips ------------------------------------------------------------------------
 
 
-class LoadChargeInline(admin.TabularInline):
+class LoadChargeInline(TabularInline):
     model = models.LoadCharge
     extra = 0
     fields = ["kind", "item_code", "description", "quantity", "rate", "amount"]
     readonly_fields = ["amount"]
 
 
-class TripInline(admin.TabularInline):
+class TripInline(TabularInline):
     model = models.Trip
     extra = 0
     fields = ["number", "carrier", "driver", "status", "carrier_invoice_number"]
@@ -183,7 +243,7 @@ class TripInline(admin.TabularInline):
         return super().get_queryset(request).select_related("carrier", "driver")
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(TabularInline):
     model = models.Payment
     extra = 0
     fields = ["paid_on", "amount", "method", "check_number", "reference", "note", "source"]
@@ -194,7 +254,7 @@ class LoadPaymentInline(PaymentInline):
 
 
 @admin.register(models.Load)
-class LoadAdmin(TotalsAdminMixin, ImportExportModelAdmin):
+class LoadAdmin(TotalsAdminMixin, CsvAdmin):
     resource_classes = [resources.LoadChargeResource]
     list_display = [
         "number",
@@ -275,7 +335,7 @@ class TripPaymentInline(PaymentInline):
 
 
 @admin.register(models.Trip)
-class TripAdmin(TotalsAdminMixin, admin.ModelAdmin):
+class TripAdmin(TotalsAdminMixin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         previous = form.initial.get("carrier_invoice_document")
         super().save_model(request, obj, form, change)
@@ -310,7 +370,7 @@ class TripAdmin(TotalsAdminMixin, admin.ModelAdmin):
 # --- Driver pay -----------------------------------------------------------------------------
 
 
-class PaystubLineInline(admin.TabularInline):
+class PaystubLineInline(TabularInline):
     model = models.PaystubLine
     extra = 0
     fields = ["kind", "item_code", "description", "amount"]
@@ -321,7 +381,7 @@ class PaystubPaymentInline(PaymentInline):
 
 
 @admin.register(models.Paystub)
-class PaystubAdmin(TotalsAdminMixin, admin.ModelAdmin):
+class PaystubAdmin(TotalsAdminMixin, ModelAdmin):
     list_display = [
         "number",
         "driver",
@@ -340,7 +400,7 @@ class PaystubAdmin(TotalsAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(models.ECheck)
-class ECheckAdmin(admin.ModelAdmin):
+class ECheckAdmin(ModelAdmin):
     list_display = [
         "number",
         "subsidiary",
@@ -363,7 +423,7 @@ class ECheckAdmin(admin.ModelAdmin):
         return obj.payee
 
 
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ModelAdmin):
     list_filter = ["subsidiary"]
     list_select_related = ["subsidiary", "driver"]
     search_fields = ["driver__name"]
@@ -383,7 +443,7 @@ class TollTransactionAdmin(TransactionAdmin):
 
 
 @admin.register(models.EscrowTransaction)
-class EscrowTransactionAdmin(admin.ModelAdmin):
+class EscrowTransactionAdmin(ModelAdmin):
     list_display = ["date", "subsidiary", "driver", "kind", "amount"]
     list_filter = ["kind", "subsidiary"]
     list_select_related = ["subsidiary", "driver"]
@@ -395,7 +455,7 @@ class EscrowTransactionAdmin(admin.ModelAdmin):
 # --- Grouped documents ----------------------------------------------------------------------
 
 
-class SummaryLoadInline(admin.TabularInline):
+class SummaryLoadInline(TabularInline):
     model = models.Load
     fields = ["number", "billing_status", "total_display"]
     readonly_fields = fields
@@ -415,7 +475,7 @@ class SummaryLoadInline(admin.TabularInline):
 
 
 @admin.register(models.SummaryInvoice)
-class SummaryInvoiceAdmin(admin.ModelAdmin):
+class SummaryInvoiceAdmin(ModelAdmin):
     list_display = ["number", "customer", "subsidiary", "status", "load_count", "issued_at"]
     list_filter = ["status", "subsidiary"]
     list_select_related = ["customer", "subsidiary"]
@@ -431,7 +491,7 @@ class SummaryInvoiceAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(load_count=Count("loads"))
 
 
-class SettlementAdmin(admin.ModelAdmin):
+class SettlementAdmin(ModelAdmin):
     """A settlement of one party's documents (`members`: the related name, e.g. "trips")."""
 
     party = ""
@@ -476,7 +536,7 @@ class CarrierStatementLineInline(PaystubLineInline):
 
 
 @admin.register(models.CarrierStatement)
-class CarrierStatementAdmin(TotalsAdminMixin, admin.ModelAdmin):
+class CarrierStatementAdmin(TotalsAdminMixin, ModelAdmin):
     list_display = [
         "number",
         "carrier",
@@ -493,7 +553,7 @@ class CarrierStatementAdmin(TotalsAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(models.Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ModelAdmin):
     list_display = [
         "paid_on",
         "amount",

@@ -1,16 +1,126 @@
 """CSV import/export (django-import-export) so a company can bring its data in.
 
 Every import is previewed before it is confirmed; a file with any bad row shows each row's error
-in the preview and imports nothing.
+in the preview and imports nothing. A file whose columns are not the expected ones is refused
+before any row is read, naming the missing and unknown columns; no error shows a traceback.
 """
 
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources
+from import_export.results import Error, RowResult
 from import_export.widgets import ForeignKeyWidget
 
+from config.validators import control_character_problem
+
 from . import models
+
+COLUMNS_DO_NOT_MATCH = (
+    "The file's columns do not match this import: {problems}. Its first line must name "
+    "the columns {expected}. Nothing was imported."
+)
+FIRST_BAD_ROW = (
+    "Nothing was imported: {count} of {total} rows have a problem. The first is at line "
+    "number {line}: {problem}"
+)
+_SHOWN_COLUMNS = 10
+
+
+class MessageOnly(Error):
+    """An import error shown by its message alone: a traceback shows server paths and code."""
+
+    traceback = ""
+
+
+def _column_list(names) -> str:
+    shown = [name if len(name) <= 40 else f"{name[:40]}…" for name in names[:_SHOWN_COLUMNS]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+class CheckedImport:
+    """Columns checked before any row is read; control characters refused in every cell.
+
+    REQUIRED_COLUMNS are needed beyond the import ID fields; OTHER_COLUMNS are read by the
+    resource's own code (columns that are not fields). Columns named in HELPERS are filled by
+    the resource itself, never required.
+    """
+
+    REQUIRED_COLUMNS: tuple[str, ...] = ()
+    OTHER_COLUMNS: tuple[str, ...] = ()
+
+    def get_error_result_class(self):
+        return MessageOnly
+
+    def expected_columns(self) -> list[str]:
+        names = [field.column_name for field in self.get_import_fields()]
+        return list(dict.fromkeys([*names, *self.OTHER_COLUMNS]))
+
+    def required_columns(self) -> list[str]:
+        helpers = set(getattr(self, "HELPERS", ()))
+        ids = [self.fields[name].column_name for name in self.get_import_id_fields()]
+        return [c for c in dict.fromkeys([*ids, *self.REQUIRED_COLUMNS]) if c not in helpers]
+
+    def columns_problem(self, headers) -> str:
+        """The message naming missing and unknown columns, or "" when they are right."""
+        headers = [str(h) for h in headers or []]
+        expected = self.expected_columns()
+        missing = [c for c in self.required_columns() if c not in headers]
+        unknown = [
+            h for h in headers if h not in expected and h not in getattr(self, "HELPERS", ())
+        ]
+        problems = [
+            f"{label} {_column_list(names)}"
+            for label, names in (("missing", missing), ("unknown", unknown))
+            if names
+        ]
+        if not problems:
+            return ""
+        return COLUMNS_DO_NOT_MATCH.format(
+            problems="; ".join(problems), expected=_column_list(expected)
+        )
+
+    def import_data(self, dataset, *args, **kwargs):
+        problem = self.columns_problem(dataset.headers)
+        if problem:
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            result.append_base_error(MessageOnly(ValueError(problem)))
+            return result
+        return super().import_data(dataset, *args, **kwargs)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        for column, value in row.items():
+            problem = control_character_problem(value or "", field=f"Column {column}")
+            if problem:
+                refused = self.get_row_result_class()()
+                refused.import_type = RowResult.IMPORT_TYPE_ERROR
+                refused.errors.append(
+                    MessageOnly(ValueError(problem), row=row, number=kwargs.get("row_number"))
+                )
+                return refused
+        return super().import_row(row, instance_loader, **kwargs)
+
+
+def import_problem(result) -> str:
+    """One sentence for the top of a failed preview: how many rows failed and the first."""
+    if result.base_errors:
+        return str(result.base_errors[0].error)
+    bad = {line: str(errors[0].error) for line, errors in result.row_errors()}
+    for row in result.invalid_rows:
+        messages = [str(m) for ms in row.error_dict.values() for m in ms]
+        bad.setdefault(row.number, "; ".join(messages))
+    if not bad:
+        return ""
+    line = min(bad)
+    return FIRST_BAD_ROW.format(
+        count=len(bad), total=result.total_rows, line=line, problem=bad[line]
+    )
+
+
+class ModelResource(CheckedImport, resources.ModelResource):
+    pass
 
 
 def _resource_meta(model, import_id_fields, fields_, **extra):
@@ -55,7 +165,7 @@ class PartyColumns:
         return str(obj.party)
 
 
-class CustomerResource(resources.ModelResource):
+class CustomerResource(ModelResource):
     Meta = _resource_meta(
         models.Customer,
         ["name"],
@@ -63,13 +173,13 @@ class CustomerResource(resources.ModelResource):
     )
 
 
-class CarrierResource(resources.ModelResource):
+class CarrierResource(ModelResource):
     Meta = _resource_meta(
         models.Carrier, ["name"], ["name", "mc_number", "dot_number", "email", "phone", "is_active"]
     )
 
 
-class DriverResource(resources.ModelResource):
+class DriverResource(ModelResource):
     subsidiary = fields.Field(
         column_name="subsidiary",
         attribute="subsidiary",
@@ -95,7 +205,7 @@ class DriverResource(resources.ModelResource):
     )
 
 
-class ExternalAccountingIdResource(PartyColumns, resources.ModelResource):
+class ExternalAccountingIdResource(PartyColumns, ModelResource):
     """Columns: subsidiary (code), party_type (customer/carrier/driver), party (name), external_id."""
 
     subsidiary = fields.Field(
@@ -105,6 +215,7 @@ class ExternalAccountingIdResource(PartyColumns, resources.ModelResource):
     )
     party_type = fields.Field(column_name="party_type")
     party = fields.Field(column_name="party")
+    REQUIRED_COLUMNS = ("party_type", "party")
 
     Meta = _resource_meta(
         models.ExternalAccountingId,
@@ -119,7 +230,7 @@ class ExternalAccountingIdResource(PartyColumns, resources.ModelResource):
         setattr(instance, party_type, party)
 
 
-class LoadChargeResource(resources.ModelResource):
+class LoadChargeResource(ModelResource):
     """Loads with their charges, one row per charge; the load's columns repeat on each row.
 
     A row creates the load when its number is new (or updates its header), then the charge.
@@ -128,7 +239,8 @@ class LoadChargeResource(resources.ModelResource):
     load = fields.Field(
         column_name="load_number", attribute="load", widget=ForeignKeyWidget(models.Load, "number")
     )
-    LOAD_COLUMNS = (
+    REQUIRED_COLUMNS = ("customer", "invoice_as_subsidiary")
+    OTHER_COLUMNS = LOAD_COLUMNS = (
         "invoice_as_subsidiary",
         "tender_as_subsidiary",
         "customer",

@@ -5,10 +5,13 @@ development secret key, the built-in Sage Intacct sandbox. With DEBUG off it ref
 unless SECRET_KEY, ALLOWED_HOSTS and INTACCT_FERNET_KEYS are set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from config.spreadsheet import FORMATS as _SPREADSHEET_FORMATS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "import_export",
+    "config.apps.LedgerlineConfig",
+    "axes",
     "accounting",
     "intacct",
     "intacct.sandbox",
@@ -58,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +97,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Login throttling (django-axes): a user name is locked from an address after
+# AXES_FAILURE_LIMIT failed sign-ins in a row, for AXES_COOLOFF_MINUTES; a success resets the
+# count. Per user and address together, so a guesser cannot lock a user out from elsewhere.
+# The address is REMOTE_ADDR: a client cannot spoof it with X-Forwarded-For.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -106,6 +127,8 @@ USE_TZ = True
 # without these the import pages would be open to every staff user.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Exported CSV and TSV never hold a live spreadsheet formula (config/spreadsheet.py).
+IMPORT_EXPORT_FORMATS = _SPREADSHEET_FORMATS
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -152,6 +175,8 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 
 # --- Sage Intacct ---------------------------------------------------------------------------
 INTACCT_SANDBOX = env.bool("INTACCT_SANDBOX", default=DEBUG)
+# The sandbox refuses a request larger than this, unread, as Sage's failure (HTTP 413).
+INTACCT_SANDBOX_MAX_REQUEST_BYTES = env.int("INTACCT_SANDBOX_MAX_REQUEST_BYTES", default=4194304)
 SAGE_GATEWAY_URL = "https://api.intacct.com/ia/xml/xmlgw.phtml"
 # With the sandbox on, the app (web server, commands, task cluster) talks to its own sandbox.
 INTACCT_ENDPOINT_URL = env.str(
@@ -182,7 +207,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {
+            "()": "config.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
     },
     "handlers": {
         "console": {

@@ -36,7 +36,7 @@ from .settlements import (
     DriverSettlement,
     Settlement,
 )
-from .sync import ErrorAttempt, ErrorTransaction, SyncRecord
+from .sync import ErrorAttempt, ErrorTransaction, SyncMember, SyncRecord
 from .transactions import CardTransaction, EscrowTransaction, FuelTransaction, TollTransaction
 from .trips import Trip, TripCharge
 
@@ -75,6 +75,7 @@ __all__ = [
     "Settlement",
     "Subsidiary",
     "SummaryInvoice",
+    "SyncMember",
     "SyncRecord",
     "TimeStamped",
     "TollTransaction",

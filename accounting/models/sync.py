@@ -64,6 +64,27 @@ class SyncRecord(models.Model):
         return f"{self.sage_object} for {self.document_type} {self.reference}"
 
 
+class SyncMember(models.Model):
+    """A document billed inside a group's Sage document (a load on a summary invoice, a trip in
+    a carrier settlement, a paystub in a driver settlement), as the group's last synced version
+    bills it. While that version stands, the member is not billed again on its own."""
+
+    record = models.ForeignKey(SyncRecord, on_delete=models.CASCADE, related_name="members")
+    document_type = models.CharField(max_length=30)
+    document_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "document_type", "document_id"], name="one_member_per_record"
+            )
+        ]
+        indexes = [models.Index(fields=["document_type", "document_id"], name="sync_member_doc")]
+
+    def __str__(self):
+        return f"{self.document_type} {self.document_id} in {self.record}"
+
+
 class ErrorTransaction(models.Model):
     """A document that failed to export, with Sage's message; resolved by a later success or by
     Mark as Synced (who and when are kept). `payload` is the last function sent to Sage, with

@@ -3,11 +3,19 @@
 import re
 
 MASK = "***"
+# Elements whose text is a secret: never logged, never quoted in an error.
+SECRET_TAGS = ("password", "sessionid")
 
-_XML_SECRET = re.compile(r"<(password|sessionid)>[^<]*</\1>", re.IGNORECASE)
+_XML_SECRET = re.compile(rf"<({'|'.join(SECRET_TAGS)})>[^<]*</\1>", re.IGNORECASE)
+# A secret's name, also with a prefix (sender_password, INTACCT_SENDER_PASSWORD, SECRET_KEY).
+_SECRET_NAME = (
+    r"(?:\w*_)?(?:password|passwd|sessionid|session_id|secret|secret_key|api_key|token"
+    r"|fernet_keys?)|csrftoken|csrfmiddlewaretoken"
+)
+# name=value, name: value, "name": "value", name='a quoted value, spaces and all'
 _PAIR_SECRET = re.compile(
-    r"""(?P<key>\b(?:password|passwd|sessionid|session_id|secret|secret_key|api_key|token)\b
-        ["']?\s*[=:]\s*["']?)(?P<value>[^\s"',&<>]+)""",
+    rf"""(?P<key>\b(?:{_SECRET_NAME})\b["']?\s*[=:]\s*)
+        (?:(?P<quote>["'])(?:\\.|(?!(?P=quote)).)*(?P=quote)|[^\s"',;&<>]+)""",
     re.IGNORECASE | re.VERBOSE,
 )
 
@@ -17,6 +25,11 @@ def redact_xml(text: str) -> str:
     return _XML_SECRET.sub(lambda m: f"<{m.group(1)}>{MASK}</{m.group(1)}>", text)
 
 
+def _mask_pair(match: re.Match) -> str:
+    quote = match.group("quote") or ""
+    return f"{match.group('key')}{quote}{MASK}{quote}"
+
+
 def redact(text: str) -> str:
     """`text` with XML secrets and key=value / "key": "value" secrets masked."""
-    return _PAIR_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", redact_xml(text))
+    return _PAIR_SECRET.sub(_mask_pair, redact_xml(text))

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import xmltodict
 
 from .errors import ResponseFormatError
+from .redaction import SECRET_TAGS
 
 CENT = Decimal("0.01")
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -71,7 +72,8 @@ def convert(record: dict, schema: Mapping[str, Callable[[str | None], object]]) 
     return converted
 
 
-def _text(value) -> str:
+def _text(value, *, secret: bool = False) -> str:
+    """`value` as XML text; a `secret` one is never quoted in an error (errors reach logs)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
@@ -84,8 +86,9 @@ def _text(value) -> str:
         raise TypeError("Values must not be float: use Decimal.")
     text = str(value)
     if _NOT_XML_CHAR.search(text):
+        shown = "A secret value" if secret else f"The text {text[:40]!r}"
         raise ValueError(
-            f"The text {text[:40]!r} contains a control character that XML cannot carry: "
+            f"{shown} contains a control character that XML cannot carry: "
             "remove it from the TMS record."
         )
     return text
@@ -121,7 +124,7 @@ def _fill(node: ET.Element, value) -> None:
             if child is not None:
                 _fill(node, child)
     else:
-        node.text = _text(value)
+        node.text = _text(value, secret=node.tag in SECRET_TAGS)
 
 
 def legacy_date(tag: str, value: dt.date) -> ET.Element:

@@ -13,9 +13,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from import_export.admin import ImportExportModelAdmin
 
+from accounting.admin import CsvAdmin, ModelAdmin, TabularInline
 from intacct import messages as msg
 from intacct.client import errors
 
@@ -64,24 +65,24 @@ class ProfileManagerOnly:
         return self.has_module_permission(request)
 
 
-class AccountMappingInline(ProfileManagerOnly, admin.TabularInline):
+class AccountMappingInline(ProfileManagerOnly, TabularInline):
     model = m.AccountMapping
     extra = 0
     verbose_name_plural = "Account mappings (specific item → category default → master default)"
 
 
-class CustomFieldMappingInline(ProfileManagerOnly, admin.TabularInline):
+class CustomFieldMappingInline(ProfileManagerOnly, TabularInline):
     model = m.CustomFieldMapping
     extra = 0
 
 
-class DimensionValueInline(ProfileManagerOnly, admin.TabularInline):
+class DimensionValueInline(ProfileManagerOnly, TabularInline):
     model = m.DimensionValueMap
     extra = 1
 
 
 @admin.register(m.DimensionMapping)
-class DimensionMappingAdmin(ProfileManagerOnly, admin.ModelAdmin):
+class DimensionMappingAdmin(ProfileManagerOnly, ModelAdmin):
     list_display = ["connection", "dimension", "source", "default_value", "required"]
     list_select_related = ["connection__subsidiary"]
     list_filter = ["dimension"]
@@ -89,7 +90,7 @@ class DimensionMappingAdmin(ProfileManagerOnly, admin.ModelAdmin):
 
 
 @admin.register(m.AccountMapping)
-class AccountMappingAdmin(ProfileManagerOnly, ImportExportModelAdmin):
+class AccountMappingAdmin(ProfileManagerOnly, CsvAdmin):
     resource_classes = [resources.AccountMappingResource]
     list_display = ["connection", "side", "category", "item_code", "gl_account_no"]
     list_select_related = ["connection__subsidiary"]
@@ -99,7 +100,7 @@ class AccountMappingAdmin(ProfileManagerOnly, ImportExportModelAdmin):
 
 
 @admin.register(m.DimensionValueMap)
-class DimensionValueMapAdmin(ProfileManagerOnly, ImportExportModelAdmin):
+class DimensionValueMapAdmin(ProfileManagerOnly, CsvAdmin):
     resource_classes = [resources.DimensionValueMapResource]
     list_display = ["mapping", "tms_value", "sage_value"]
     list_select_related = ["mapping__connection__subsidiary"]
@@ -107,21 +108,21 @@ class DimensionValueMapAdmin(ProfileManagerOnly, ImportExportModelAdmin):
 
 
 @admin.register(m.CustomPaymentTerm)
-class CustomPaymentTermAdmin(ProfileManagerOnly, ImportExportModelAdmin):
+class CustomPaymentTermAdmin(ProfileManagerOnly, CsvAdmin):
     resource_classes = [resources.CustomPaymentTermResource]
     list_display = ["connection", "party", "term_name"]
     list_select_related = ["connection__subsidiary", "customer", "carrier", "driver"]
     autocomplete_fields = ["customer", "carrier", "driver"]
 
 
-class DimensionMappingInline(ProfileManagerOnly, admin.TabularInline):
+class DimensionMappingInline(ProfileManagerOnly, TabularInline):
     model = m.DimensionMapping
     extra = 0
     show_change_link = True
     verbose_name_plural = "Dimension mappings (open one to map TMS values to Sage IDs)"
 
 
-class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
+class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):
     list_display = [
         "subsidiary",
         "company_id",
@@ -527,7 +528,8 @@ class ConnectionAdmin(ProfileManagerOnly, admin.ModelAdmin):
         else:
             self.message_user(request, "Choices refreshed from Sage.", messages.SUCCESS)
         return redirect(
-            request.POST.get("next") or reverse("admin:intacct_connection_change", args=[pk])
+            _local_url(request, request.POST.get("next"))
+            or reverse("admin:intacct_connection_change", args=[pk])
         )
 
     def primary_sync(self, request, pk):
@@ -549,6 +551,21 @@ PROBLEM_ANCHORS = {
     "default_payment_term": "id_default_payment_term",
     "item_accounts": "items",
 }
+
+
+def _local_url(request, url: str | None) -> str:
+    """`url` when it is a path on this site (where to go back to), else ""; never a URL name,
+    another host or a header break."""
+    if (
+        url
+        and url.startswith("/")
+        and url.isprintable()
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return url
+    return ""
 
 
 def _problem_url(connection, problem) -> str:

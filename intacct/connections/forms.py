@@ -3,6 +3,7 @@
 from django import forms
 
 from accounting.models import Subsidiary
+from config.validators import PlainTextForm
 
 from . import models as m
 
@@ -36,7 +37,7 @@ class DestinationForm(forms.Form):
     )
 
 
-class CredentialsForm(forms.Form):
+class CredentialsForm(PlainTextForm, forms.Form):
     company_id = forms.CharField(label="Company ID", max_length=60)
     user_id = forms.CharField(label="Web Services User ID", max_length=60)
     # The password is write-only: never rendered back, even after an error.
@@ -92,7 +93,7 @@ def account_choices(connection) -> list[tuple[str, str]]:
     return [("", "—")] + [(a["id"], f"{a['id']} {a['name']}") for a in accounts if a["active"]]
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(PlainTextForm, forms.ModelForm):
     """AR or AP settings plus that side's default GL accounts (master and per category)."""
 
     side: str = ""
@@ -165,7 +166,7 @@ class APSettingsForm(SettingsForm):
         ]
 
 
-class AdvancedSettingsForm(forms.ModelForm):
+class AdvancedSettingsForm(PlainTextForm, forms.ModelForm):
     default_payment_term = forms.ChoiceField()
 
     class Meta:

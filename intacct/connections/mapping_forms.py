@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounting.models import Carrier, Customer, Driver
+from config.validators import PlainTextForm
 
 from . import models as m
 from .forms import AP_ACCOUNT_CATEGORIES, AR_ACCOUNT_CATEGORIES, account_choices
@@ -89,8 +90,9 @@ def _custom_field_choices(connection, current=()) -> list:
     return [("", "—"), *groups]
 
 
-class ConnectionFormMixin:
-    """Forms built for one connection, with choice lists computed once per formset."""
+class ConnectionFormMixin(PlainTextForm):
+    """Forms built for one connection, with choice lists computed once per formset; free text
+    refuses control characters."""
 
     def __init__(self, *args, connection, choices, mappings=None, side="", **kwargs):
         super().__init__(*args, **kwargs)

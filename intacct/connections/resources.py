@@ -1,11 +1,11 @@
 """CSV import/export (previewed before confirming) for account mappings, dimension value maps
 and custom payment terms. A file with any bad row imports nothing."""
 
-from import_export import fields, resources
+from import_export import fields
 from import_export.widgets import ForeignKeyWidget
 
 from accounting.models import Carrier, Customer, Driver
-from accounting.resources import PARTY_MODELS, PartyColumns, party_from_row
+from accounting.resources import PARTY_MODELS, ModelResource, PartyColumns, party_from_row
 
 from . import models as m
 
@@ -53,10 +53,11 @@ def connection_field() -> fields.Field:
     )
 
 
-class AccountMappingResource(resources.ModelResource):
+class AccountMappingResource(ModelResource):
     """Columns: subsidiary (code), side (ar/ap), category (blank = master), item_code, account."""
 
     connection = connection_field()
+    REQUIRED_COLUMNS = ("gl_account_no",)
 
     Meta = _meta(
         m.AccountMapping,
@@ -65,7 +66,7 @@ class AccountMappingResource(resources.ModelResource):
     )
 
 
-class DimensionValueMapResource(HelperColumns, resources.ModelResource):
+class DimensionValueMapResource(HelperColumns, ModelResource):
     """Columns: subsidiary (code), dimension (location, class, ...), tms_value, sage_value."""
 
     subsidiary = fields.Field(column_name="subsidiary")
@@ -74,6 +75,7 @@ class DimensionValueMapResource(HelperColumns, resources.ModelResource):
         attribute="mapping", column_name="mapping", widget=ForeignKeyWidget(m.DimensionMapping)
     )
     HELPERS = ("mapping",)
+    REQUIRED_COLUMNS = ("subsidiary", "dimension", "sage_value")
 
     Meta = _meta(
         m.DimensionValueMap,
@@ -103,7 +105,7 @@ class DimensionValueMapResource(HelperColumns, resources.ModelResource):
         row["mapping"] = mapping.pk
 
 
-class CustomPaymentTermResource(PartyColumns, HelperColumns, resources.ModelResource):
+class CustomPaymentTermResource(PartyColumns, HelperColumns, ModelResource):
     """Columns: subsidiary (code), party_type (customer/carrier/driver), party (name), term."""
 
     connection = connection_field()
@@ -117,6 +119,7 @@ class CustomPaymentTermResource(PartyColumns, HelperColumns, resources.ModelReso
     )
     driver = fields.Field(attribute="driver", column_name="driver", widget=ForeignKeyWidget(Driver))
     HELPERS = ("customer", "carrier", "driver")
+    REQUIRED_COLUMNS = ("party_type", "party", "term_name")
 
     Meta = _meta(
         m.CustomPaymentTerm,

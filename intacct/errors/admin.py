@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from accounting import admin as tms
 from accounting import models as am
 from accounting.admin import BILLING
+from intacct.export.admin import GroupMembersLeftOut
 
 from . import services
 from .fixes import error_transaction_detail
@@ -307,21 +308,21 @@ class RetryExportMixin:
             self.message_user(request, f"{count} skipped: {reason}", messages.WARNING)
 
 
-# --- Retry export on the TMS's own pages ----------------------------------------------------
+# --- Retry export (and the members billed on their own) on the TMS's own group pages --------
 
 admin.site.unregister([am.SummaryInvoice, am.CarrierSettlement, am.DriverSettlement])
 
 
 @admin.register(am.SummaryInvoice)
-class SummaryInvoiceAdmin(RetryExportMixin, tms.SummaryInvoiceAdmin):
+class SummaryInvoiceAdmin(RetryExportMixin, GroupMembersLeftOut, tms.SummaryInvoiceAdmin):
     document_type = "summary_invoice"
 
 
 @admin.register(am.CarrierSettlement)
-class CarrierSettlementAdmin(RetryExportMixin, tms.CarrierSettlementAdmin):
+class CarrierSettlementAdmin(RetryExportMixin, GroupMembersLeftOut, tms.CarrierSettlementAdmin):
     document_type = "carrier_settlement"
 
 
 @admin.register(am.DriverSettlement)
-class DriverSettlementAdmin(RetryExportMixin, tms.DriverSettlementAdmin):
+class DriverSettlementAdmin(RetryExportMixin, GroupMembersLeftOut, tms.DriverSettlementAdmin):
     document_type = "driver_settlement"

@@ -3,18 +3,19 @@ payload preview of any TMS document that exports (sends nothing)."""
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from intacct.client import errors
 from intacct.connections.admin import NOT_SYNCING
 
 from .documents import DOCUMENT_TYPES
+from .documents.members import group_notes
 from .preview import document_previews
 from .run import ExportSummary
 from .services import connection_export
@@ -105,3 +106,26 @@ class ExportPages:
             "previews": document_previews(doc=doc),
         }
         return TemplateResponse(request, "admin/intacct/preview.html", context)
+
+
+class GroupMembersLeftOut:
+    """On a group document's page (summary invoice, settlement; `document_type` set by the
+    admin): the members its Sage document leaves out because they are in Sage on their own."""
+
+    document_type = ""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "members_left_out"] if obj is not None else fields
+
+    @admin.display(description="Billed on their own in Sage Intacct")
+    def members_left_out(self, obj):
+        related = DOCUMENT_TYPES[self.document_type].members
+        notes = group_notes(
+            document_type=self.document_type, group_doc=obj, members=getattr(obj, related).all()
+        )
+        if not notes:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((n,) for n in notes))
+        )

@@ -24,6 +24,7 @@ from .ledger import (
     SYNCED,
     controlid_new,
     ledger_claim,
+    members_record,
     sage_states,
 )
 from .outcomes import failure_record, failures_resolve, refusal_record, unexpected_record
@@ -197,6 +198,8 @@ def _send_changes(run: Run, updates, reversals) -> None:
             am.SyncRecord.objects.filter(pk=record.pk).update(
                 state=SYNCED, synced_at=now, payload_hash=digest, claimed_by=""
             )
+            if kind.member_type:
+                members_record(kind, {record.pk: run.members.get(doc.pk, ())})
             failures_resolve(kind=kind, connection=data.connection, ids=[doc.pk])
             run.summary.updated += 1
         else:

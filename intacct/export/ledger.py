@@ -145,9 +145,10 @@ def ledger_claim(run: Run, items, *, states) -> list:
     return [item for item in items if item[1].pk in claimed]
 
 
-def ledger_mark_synced(kind: DocumentType, connection, synced) -> None:
-    """Record RECORDNOs, payload hashes and resolve open errors for the batch's successes
-    (one transaction of two updates, then `failures_resolve`)."""
+def ledger_mark_synced(kind: DocumentType, connection, synced, members=None) -> None:
+    """Record RECORDNOs, payload hashes (and, for group documents, the members each bills,
+    from `members`: document id -> member ids) and resolve open errors for the batch's
+    successes (one transaction of two updates, then `failures_resolve`)."""
     if not synced:
         return
     now = timezone.now()
@@ -168,4 +169,20 @@ def ledger_mark_synced(kind: DocumentType, connection, synced) -> None:
         am.SyncRecord.objects.filter(pk__in=[record.pk for record in records]).update(
             state=SYNCED, synced_at=now, claimed_by=""
         )
+        if kind.member_type and members:
+            members_record(
+                kind,
+                {record.pk: members[doc.pk] for doc, record, *_ in synced if doc.pk in members},
+            )
     failures_resolve(kind=kind, connection=connection, ids=[doc.pk for doc, *_ in synced])
+
+
+def members_record(kind: DocumentType, billed: dict[int, tuple[int, ...]]) -> None:
+    """The members each group ledger row's Sage document now bills (ledger row id -> member
+    ids), replacing what its earlier version billed (two queries)."""
+    am.SyncMember.objects.filter(record_id__in=billed).delete()
+    am.SyncMember.objects.bulk_create(
+        am.SyncMember(record_id=record_id, document_type=kind.member_type, document_id=member)
+        for record_id, member_ids in billed.items()
+        for member in member_ids
+    )

@@ -51,6 +51,10 @@ class Draft:
     lines: list[Line]
     value_of: ValueOf  # TMS fields of the document (header custom fields)
     use_external_id: bool = True
+    # A group document (summary invoice, settlement): the ids of the members it bills, and a
+    # note for each member left out (documents.members).
+    members: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def fields_reader(values: dict[str, str]) -> ValueOf:
@@ -76,6 +80,7 @@ def draft_function(
     where each dimension value came from, which term applies.
     """
     trail = trail if trail is not None else []
+    trail.extend(draft.notes)
     ar = draft.side == "ar"
     party_id = party_resolve(
         data=data,

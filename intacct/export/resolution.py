@@ -37,6 +37,7 @@ class RunData:
     dry_run: bool = False  # preview: read from Sage, never write (no auto-created customers)
     _sage_parties: dict = field(default_factory=dict)
     _sage_terms: dict = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # other reads made once per run, by key
 
     def sage_parties(self, side: "PartySide") -> list[dict]:
         """Sage's customers or vendors (ID and name), read once per run for name matching."""

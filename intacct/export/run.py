@@ -55,14 +55,19 @@ def document_function(
     version: int = 1,
     term: str | None = None,
     trail: list | None = None,
+    members: list | None = None,
 ) -> fn.Function:
     """The Sage function `doc` becomes (no I/O but the run's cached reads). Raises
-    ExportError naming what to fix; `trail` receives how each value was chosen."""
+    ExportError naming what to fix; `trail` receives how each value was chosen, `members` the
+    ids of the members a group document bills."""
     kind = DOCUMENT_TYPES[document_type]
     try:
+        draft = kind.draft(data, doc)
+        if members is not None:
+            members.extend(draft.members)
         return draft_function(
             data=data,
-            draft=kind.draft(data, doc),
+            draft=draft,
             number=kind.sage_number(doc, version),
             controlid=controlid,
             term=term,
@@ -82,16 +87,30 @@ class Run:
     summary: ExportSummary
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     reversed: list = field(default_factory=list)  # (doc, record) reversed in this batch
+    members: dict = field(default_factory=dict)  # group document id -> the member ids it bills
 
     def build(self, doc, record, term=None) -> fn.Function:
-        return document_function(
+        members = []
+        function = document_function(
             data=self.data,
             document_type=self.kind.document_type,
             doc=doc,
             controlid=record.controlid,
             version=record.version,
             term=term,
+            members=members,
         )
+        self.members[doc.pk] = tuple(members)
+        return function
+
+    def remember_members(self, doc) -> None:
+        """The members a group document bills, without building its payload (a document found
+        in Sage after a lost answer is linked without being built)."""
+        if self.kind.member_type:
+            try:
+                self.members[doc.pk] = self.kind.draft(self.data, doc).members
+            except ExportError:  # every member is billed on its own: it bills none
+                self.members[doc.pk] = ()
 
 
 def payload_hash(function: fn.Function) -> str:

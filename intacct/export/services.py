@@ -72,12 +72,29 @@ def documents_eligible(*, connection: m.Connection, document_type: str):
         state=SYNCED,
         synced_at__gte=OuterRef("updated_at"),
     )
+    if kind.member_type:
+        synced_since = _members_unchanged(kind, synced_since)
     return (
         kind.ready(connection=connection)
         .filter(updated_at__gte=connection.activated_at)
         .exclude(Exists(synced_since))
         .order_by("pk")
     )
+
+
+def _members_unchanged(kind: DocumentType, synced_since):
+    """A group document is changed too when a member changed (or joined) after its sync, or
+    when a member its Sage document bills has left it."""
+    relation = kind.model._meta.get_field(kind.members)
+    member_model, group_field = relation.related_model, relation.field.attname
+    member_changed = member_model.objects.filter(
+        **{group_field: OuterRef(OuterRef("pk"))}, updated_at__gt=OuterRef("synced_at")
+    )
+    still_in = member_model.objects.filter(
+        pk=OuterRef("document_id"), **{group_field: OuterRef(OuterRef("document_id"))}
+    )
+    left = am.SyncMember.objects.filter(record=OuterRef("pk")).exclude(Exists(still_in))
+    return synced_since.exclude(Exists(member_changed)).exclude(Exists(left))
 
 
 def _enabled(kind: DocumentType, connection: m.Connection, data: RunData | None = None) -> bool:
@@ -272,6 +289,7 @@ def _export_batch(run: Run, docs) -> None:
             number = kind.sage_number(doc, record.version)
             record_no = sage_lookup(kind, client, number, expected=function)
             if record_no:
+                run.remember_members(doc)
                 synced.append((doc, record, record_no, None))
                 continue
         if record.state == SYNCED:
@@ -282,7 +300,7 @@ def _export_batch(run: Run, docs) -> None:
         pending += changed_documents_send(run, changed)
     if pending:
         _send(run, pending, synced)
-    ledger_mark_synced(kind, connection, synced)
+    ledger_mark_synced(kind, connection, synced, run.members)
     run.summary.created += len(synced)
 
 

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import xmltodict
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,6 +34,13 @@ logger = logging.getLogger("intacct.sandbox")
 
 SANDBOX_PATH = "/intacct-sandbox/xmlgw.phtml"
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000" + SANDBOX_PATH
+# The largest request read (settings.INTACCT_SANDBOX_MAX_REQUEST_BYTES): a batch of 50
+# documents is a few hundred kilobytes; a larger body is refused before it is read.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+REQUEST_TOO_LARGE = "Request too large"
+REQUEST_TOO_LARGE_2 = (
+    "The request is larger than {limit} bytes and was not read. Send fewer functions per request."
+)
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -85,6 +93,39 @@ def _control(control: dict, status: str) -> ET.Element:
 
 def _control_failure(control: dict, fault: e.SageFault) -> GatewayResponse:
     return _xml(element("response", [_control(control, "failure"), _error_elements([fault])]))
+
+
+def max_request_bytes() -> int:
+    return getattr(settings, "INTACCT_SANDBOX_MAX_REQUEST_BYTES", MAX_REQUEST_BYTES)
+
+
+def read_request(stream, content_length) -> bytes | None:
+    """The request body from `stream`, or None when it is over the size limit.
+
+    A declared length over the limit is refused unread; never more than the limit plus one
+    byte is read, whatever the length claims.
+    """
+    limit = max_request_bytes()
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = stream.read(min(declared, limit + 1)) if declared > 0 else b""
+    return None if len(body) > limit else body
+
+
+def request_too_large() -> GatewayResponse:
+    """Sage's failure shape for a request refused by its size (HTTP 413)."""
+    fault = e.SageFault(
+        e.PARSE,
+        REQUEST_TOO_LARGE,
+        REQUEST_TOO_LARGE_2.format(limit=max_request_bytes()),
+        support=False,
+    )
+    answer = _control_failure({}, fault)
+    return GatewayResponse(413, answer.body, answer.headers)
 
 
 class _Rollback(Exception):

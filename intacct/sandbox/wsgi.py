@@ -4,11 +4,12 @@ from http import HTTPStatus
 
 from django.db import close_old_connections
 
-from .gateway import SANDBOX_PATH, handle
+from .gateway import SANDBOX_PATH, handle, read_request, request_too_large
 
 
 def sandbox_app(environ, start_response):
-    """POST /intacct-sandbox/xmlgw.phtml -> the gateway; anything else 404 / 405."""
+    """POST /intacct-sandbox/xmlgw.phtml -> the gateway (a body over the size limit: 413,
+    unread); anything else 404 / 405."""
     try:
         if environ.get("PATH_INFO") != SANDBOX_PATH:
             return _plain(
@@ -16,11 +17,13 @@ def sandbox_app(environ, start_response):
             )
         if environ.get("REQUEST_METHOD") != "POST":
             return _plain(start_response, HTTPStatus.METHOD_NOT_ALLOWED, "POST an XML request.")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        answer = handle(body, endpoint_url=f"{scheme}://{host}{SANDBOX_PATH}")
+        body = read_request(environ["wsgi.input"], environ.get("CONTENT_LENGTH"))
+        if body is None:
+            answer = request_too_large()
+        else:
+            scheme = environ.get("wsgi.url_scheme", "http")
+            host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+            answer = handle(body, endpoint_url=f"{scheme}://{host}{SANDBOX_PATH}")
         reason = _reason(answer.status)
         start_response(
             f"{answer.status} {reason}",

@@ -249,6 +249,18 @@ def world(connection):
         success=False,
     )
     OrmQ.objects.create(key="ledgerline", payload="x", lock=timezone.now())
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    seen = {
+        "username": "guesser",
+        "ip_address": "203.0.113.9",
+        "user_agent": "curl",
+        "http_accept": "*/*",
+        "path_info": "/admin/login/",
+    }
+    AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=5)
+    AccessFailureLog.objects.create(**seen, locked_out=True)
+    AccessLog.objects.create(**seen)
     return connection
 
 

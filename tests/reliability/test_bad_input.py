@@ -279,7 +279,7 @@ LOADS_HEADER = (
 BAD_FILES = {
     "not a CSV at all": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff\xfe", "UnicodeDecodeError"),
     "empty": (b"", "The submitted file is empty."),
-    "other columns": (b"number,amount\nL-1,100\n", "load_number is empty"),
+    "other columns": (b"number,amount\nL-1,100\n", "unknown number, amount"),
     "text for a number": (
         (LOADS_HEADER + "L-1,RF,,Acme,,,,,,,linehaul,FLAT,,1,abc\n").encode(),
         "rate &#x27;abc&#x27; is not a number.",

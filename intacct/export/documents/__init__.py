@@ -1,7 +1,9 @@
 """Every TMS document the product exports, as one shape: a `Draft` (who, when, which lines,
-which TMS fields) that `draft_function` turns into the Sage function: `create_invoice` for AR,
-`create` APBILL for AP. Each document type contributes only what is its own: which documents
-are ready (`*_ready`, one queryset with everything prefetched) and how it reads (`*_draft`).
+which TMS fields) that `payloads.draft_function` turns into the Sage function: `create_invoice`
+for AR, `create` APBILL for AP; `DOCUMENT_TYPES` is their registry. Each document type
+contributes only what is its own: which documents are ready (`*_ready`, one queryset with
+everything prefetched) and how it reads (`*_draft`). Group documents bill each charge once
+(`members`).
 
 The `*_ready` querysets prefetch each document's lines, so `get_total()` sums them in memory;
 they do not annotate totals (`with_totals()`): its GROUP BY over every joined column cost more
@@ -40,6 +42,7 @@ from .ar import (
     summary_invoice_draft,
     summary_invoices_ready,
 )
+from .members import GROUPS
 
 # --- the document types -------------------------------------------------------------------------
 
@@ -63,6 +66,7 @@ class DocumentType:
     draft: Callable
     suffix: str = ""
     subsidiary_field: str = "subsidiary"  # the document's field naming the exporting subsidiary
+    members: str = ""  # a group document: its members' related name on it ("loads")
 
     def applies_to(self, doc) -> bool:
         """Whether `doc` (an instance of `model`) can export as this type at all."""
@@ -79,6 +83,12 @@ class DocumentType:
         return (
             f"{'ar-invoice' if self.sage_object == 'ARINVOICE' else 'ap-bill'}-{self.document_type}"
         )
+
+    @property
+    def member_type(self) -> str:
+        """A group document's members' document type ("" for any other document)."""
+        group = GROUPS.get(self.document_type)
+        return group.member_type if group else ""
 
     @property
     def side(self) -> str:
@@ -117,6 +127,7 @@ DOCUMENT_TYPES = {
             (AR_ON,),
             summary_invoices_ready,
             summary_invoice_draft,
+            members="loads",
         ),
         DocumentType(
             "echeck_ar",
@@ -171,6 +182,7 @@ DOCUMENT_TYPES = {
             (AP_ON, ("ap", "export_carrier_settlements")),
             carrier_settlements_ready,
             carrier_settlement_draft,
+            members="trips",
         ),
         DocumentType(
             "driver_settlement",
@@ -181,6 +193,7 @@ DOCUMENT_TYPES = {
             (AP_ON, ("ap", "export_driver_settlements")),
             driver_settlements_ready,
             driver_settlement_draft,
+            members="paystubs",
         ),
         DocumentType(
             "echeck",

@@ -8,6 +8,7 @@ from intacct.connections import models as m
 from ..payloads import Draft, Line, fields_reader, local_day
 from ..resolution import RunData
 from .fields import carrier_fields, charge_line, driver_fields, trip_fields
+from .members import GROUPS, billed_in_a_group, members_split
 
 C = m.Category
 
@@ -88,6 +89,7 @@ def trips_ready(*, connection: m.Connection) -> QuerySet:
     ap = m.APSettings.objects.filter(connection=connection).first()
     if ap and ap.export_carrier_settlements:
         trips = trips.exclude(carrier_settlement__status=am.CarrierSettlement.Status.APPROVED)
+    trips = trips.exclude(billed_in_a_group(connection, "trip"))
     external = am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary)
     return trips.select_related(*TRIP_RELATED).prefetch_related(
         "lines",
@@ -125,6 +127,7 @@ def paystubs_ready(*, connection: m.Connection) -> QuerySet:
     ap = m.APSettings.objects.filter(connection=connection).first()
     if ap and ap.export_driver_settlements:
         stubs = stubs.exclude(driver_settlement__status=am.DriverSettlement.Status.APPROVED)
+    stubs = stubs.exclude(billed_in_a_group(connection, "paystub"))
     return stubs.select_related("subsidiary", "driver__carrier").prefetch_related(
         "lines",
         Prefetch(
@@ -134,45 +137,54 @@ def paystubs_ready(*, connection: m.Connection) -> QuerySet:
     )
 
 
-def _settlement_draft(settlement, *, party, term_key, label, lines, fields) -> Draft:
+def _settlement_draft(
+    data: RunData, document_type: str, settlement, members, *, lines_of, party, party_kind, fields
+) -> Draft:
+    """A settlement's members as one bill, each line naming its member; a member already
+    billed on its own is left out (documents.members)."""
+    billed, notes = members_split(data, document_type, settlement, members)
+    label = GROUPS[document_type].label
+    lines = []
+    for doc in billed:
+        lines += lines_of(data, doc, memo_prefix=f"{GROUPS[document_type].member} {doc.number}: ")
     return Draft(
         side="ap",
         party=party,
-        term_key=term_key,
+        term_key=(party_kind, party.pk),
         date=local_day(settlement.approved_at),
-        description=f"{label} {settlement.number}",
+        description=f"{label.capitalize()} {settlement.number}",
         reference=settlement.number,
         lines=lines,
         value_of=fields_reader(fields),
+        members=tuple(doc.pk for doc in billed),
+        notes=tuple(notes),
     )
 
 
 def carrier_settlement_draft(data: RunData, settlement: am.CarrierSettlement) -> Draft:
-    """A carrier's approved trips as one bill, each line naming its trip."""
-    lines = []
-    for trip in settlement.trips.all():
-        lines += trip_lines(data, trip, memo_prefix=f"Trip {trip.number}: ")
+    """A carrier's approved trips as one bill."""
     return _settlement_draft(
+        data,
+        "carrier_settlement",
         settlement,
+        settlement.trips.all(),
+        lines_of=trip_lines,
         party=settlement.carrier,
-        term_key=("carrier", settlement.carrier_id),
-        label="Carrier settlement",
-        lines=lines,
+        party_kind="carrier",
         fields=carrier_fields(settlement.carrier, settlement.subsidiary, settlement.number),
     )
 
 
 def driver_settlement_draft(data: RunData, settlement: am.DriverSettlement) -> Draft:
-    """A driver's finalized paystubs as one bill, each line naming its paystub."""
-    lines = []
-    for stub in settlement.paystubs.all():
-        lines += paystub_lines(data, stub, memo_prefix=f"Paystub {stub.number}: ")
+    """A driver's finalized paystubs as one bill."""
     return _settlement_draft(
+        data,
+        "driver_settlement",
         settlement,
+        settlement.paystubs.all(),
+        lines_of=paystub_lines,
         party=settlement.driver,
-        term_key=("driver", settlement.driver_id),
-        label="Driver settlement",
-        lines=lines,
+        party_kind="driver",
         fields=driver_fields(settlement.driver, settlement.subsidiary, settlement.number),
     )
 

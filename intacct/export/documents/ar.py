@@ -8,6 +8,7 @@ from intacct.connections import models as m
 from ..payloads import Draft, Line, fields_reader, local_day
 from ..resolution import RunData
 from .fields import carrier_fields, charge_line, load_fields, trip_fields
+from .members import billed_in_a_group, members_split
 
 C = m.Category
 READY_STATUSES = (am.BillingStatus.INVOICED, am.BillingStatus.FINANCED)
@@ -63,19 +64,22 @@ def _loads_prefetch(connection, queryset: QuerySet) -> QuerySet:
 
 
 def loads_ready(*, connection: m.Connection) -> QuerySet:
-    """Invoiced or financed loads the subsidiary invoices, not on a summary invoice."""
+    """Invoiced or financed loads the subsidiary invoices, not on a summary invoice (nor still
+    billed on one it left)."""
     loads = am.Load.objects.filter(
         invoice_as_subsidiary=connection.subsidiary,
         billing_status__in=READY_STATUSES,
         summary_invoice=None,
-    )
+    ).exclude(billed_in_a_group(connection, "load"))
     return _loads_prefetch(connection, loads)
 
 
 def summary_invoice_draft(data: RunData, summary: am.SummaryInvoice) -> Draft:
-    """One invoice for many loads: each load's lines, their memos naming the load."""
+    """One invoice for many loads: each load's lines, their memos naming the load. A load
+    already invoiced on its own is left out (documents.members)."""
+    loads, notes = members_split(data, "summary_invoice", summary, summary.loads.all())
     lines = []
-    for load in summary.loads.all():
+    for load in loads:
         lines += load_lines(data, load, memo_prefix=f"Load {load.number}: ")
     return Draft(
         side="ar",
@@ -85,6 +89,8 @@ def summary_invoice_draft(data: RunData, summary: am.SummaryInvoice) -> Draft:
         description=f"Summary invoice {summary.number}",
         reference="",
         lines=lines,
+        members=tuple(load.pk for load in loads),
+        notes=tuple(notes),
         value_of=fields_reader(
             {
                 "subsidiary": summary.subsidiary.name,

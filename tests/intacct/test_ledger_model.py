@@ -1,0 +1,324 @@
+"""The books agree: a model of the ledger, driven by random sequences of TMS events, exports,
+payments recorded in Sage and payment imports, against the sandbox.
+
+After every step, whatever happened before:
+- every TMS load and trip is billed by at most one standing Sage document (on its own or inside
+  one summary invoice or settlement), and a deleted one by none once an export ran;
+- every payment Sage holds on a document is applied once in the TMS, never twice;
+and after an export with no Error Transaction open, for each customer and vendor, what Sage bills
+equals what the TMS bills. (An open Error Transaction is the product saying why they differ, e.g.
+"AP bill requires manual reversal"; the model plays the accountant who then reverses the bill.)
+
+`LEDGER_MODEL_EXAMPLES` sets how many sequences run (CI: a few dozen; `bin/model-check` runs
+many more). Counterexamples it found are kept as regular tests at the end of this file.
+"""
+
+import os
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from accounting import models as am
+from intacct import export
+from intacct import messages as msg
+from intacct.connections import services
+from intacct.payments import payments_import
+from intacct.sandbox.engine.documents import REVERSAL, REVERSED
+from intacct.sandbox.models import SandboxRecord
+from intacct.sandbox.services import sandbox_document_reverse, sandbox_payment_record
+from tests import factories as f
+
+EXAMPLES = int(os.environ.get("LEDGER_MODEL_EXAMPLES", "30"))
+CUSTOMERS = (("Acme Distribution", "C1001"), ("Blue River Grocers", "C1002"))
+CARRIER = ("Apex Carriers LLC", "V2001")
+AMOUNTS = st.integers(min_value=1, max_value=40).map(lambda n: Decimal(n * 50))
+BILLED = (am.BillingStatus.INVOICED, am.BillingStatus.FINANCED, am.BillingStatus.COMPLETED)
+
+
+def standing(object):
+    return SandboxRecord.objects.filter(object=object).exclude(state__in=(REVERSED, REVERSAL))
+
+
+def sage_documents_billing(object, label, number) -> list[SandboxRecord]:
+    """The standing Sage documents that bill this TMS document: on its own, or as lines named
+    after it inside a group document."""
+    found = []
+    for record in standing(object):
+        items = record.data.get("ITEMS") or []
+        if record.key == number or any(
+            str(i.get("ENTRYDESCRIPTION", "")).startswith(f"{label} {number}: ") for i in items
+        ):
+            found.append(record)
+    return found
+
+
+class Books(RuleBasedStateMachine):
+    """One subsidiary's books: loads for two customers, trips for one carrier."""
+
+    connection = None  # set by the test
+
+    def __init__(self):
+        super().__init__()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()  # every sequence starts from the same connected company
+        self.deleted: list[tuple[str, str]] = []  # (label, number) of deleted documents
+        self.exported = False  # an export ran since the last change in the TMS
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    @initialize()
+    def parties(self):
+        sub = self.connection.subsidiary
+        self.customers = []
+        for name, sage_id in CUSTOMERS:
+            customer = f.CustomerFactory(name=name)
+            f.ExternalIdFactory(subsidiary=sub, customer=customer, external_id=sage_id)
+            self.customers.append(customer)
+        self.carrier = f.CarrierFactory(name=CARRIER[0])
+        f.ExternalIdFactory(
+            subsidiary=sub, customer=None, carrier=self.carrier, external_id=CARRIER[1]
+        )
+        # The loads trips belong to are not invoiced by this subsidiary (they only carry trips).
+        self.trip_load = f.LoadFactory(
+            invoice_as_subsidiary=sub, customer=self.customers[0], billing_status="released"
+        )
+
+    # --- the TMS ---------------------------------------------------------------------------
+
+    def changed(self):
+        self.exported = False
+
+    def loads(self, **filters):
+        return list(
+            am.Load.objects.filter(billing_status__in=BILLED, **filters)
+            .exclude(pk=self.trip_load.pk)
+            .order_by("pk")
+        )
+
+    def trips(self, **filters):
+        return list(am.Trip.objects.filter(**filters).order_by("pk"))
+
+    @rule(amount=AMOUNTS, which=st.integers(0, len(CUSTOMERS) - 1))
+    def invoice_a_load(self, amount, which):
+        load = f.LoadFactory(
+            invoice_as_subsidiary=self.connection.subsidiary,
+            customer=self.customers[which],
+            invoiced_at=timezone.now(),
+        )
+        f.LoadChargeFactory(load=load, rate=amount)
+        self.changed()
+
+    @rule(amount=AMOUNTS)
+    def upload_a_carrier_invoice(self, amount):
+        trip = f.TripFactory(
+            load=self.trip_load,
+            subsidiary=self.connection.subsidiary,
+            carrier=self.carrier,
+            carrier_invoice_uploaded_at=timezone.now(),
+        )
+        f.TripChargeFactory(trip=trip, rate=amount)
+        self.changed()
+
+    @precondition(lambda self: self.loads())
+    @rule(data=st.data(), amount=AMOUNTS)
+    def change_a_load(self, data, amount):
+        load = data.draw(st.sampled_from(self.loads()), label="load")
+        load.lines.update(rate=amount, amount=amount)
+        load.save()
+        self.changed()
+
+    @precondition(lambda self: self.trips())
+    @rule(data=st.data(), amount=AMOUNTS)
+    def change_a_trip(self, data, amount):
+        trip = data.draw(st.sampled_from(self.trips()), label="trip")
+        trip.lines.update(rate=amount, amount=amount)
+        trip.save()
+        self.changed()
+
+    @precondition(lambda self: self.loads(summary_invoice=None))
+    @rule(data=st.data())
+    def put_loads_on_a_summary_invoice(self, data):
+        first = data.draw(st.sampled_from(self.loads(summary_invoice=None)), label="load")
+        same = self.loads(summary_invoice=None, customer=first.customer)
+        chosen = data.draw(st.lists(st.sampled_from(same), max_size=2), label="others")
+        summaries = list(am.SummaryInvoice.objects.filter(customer=first.customer))
+        summary = data.draw(st.sampled_from([None, *summaries]), label="summary") or (
+            f.SummaryInvoiceFactory(
+                subsidiary=self.connection.subsidiary,
+                customer=first.customer,
+                status="issued",
+                issued_at=timezone.now(),
+            )
+        )
+        for load in {first, *chosen}:
+            load.summary_invoice = summary
+            load.save()
+        self.changed()
+
+    @precondition(lambda self: self.loads(summary_invoice__isnull=False))
+    @rule(data=st.data())
+    def take_a_load_off_its_summary_invoice(self, data):
+        load = data.draw(st.sampled_from(self.loads(summary_invoice__isnull=False)), label="load")
+        load.summary_invoice = None
+        load.save()
+        self.changed()
+
+    @precondition(lambda self: self.trips(carrier_settlement=None))
+    @rule(data=st.data())
+    def approve_a_carrier_settlement(self, data):
+        chosen = data.draw(
+            st.lists(st.sampled_from(self.trips(carrier_settlement=None)), min_size=1, max_size=3),
+            label="trips",
+        )
+        settlement = f.CarrierSettlementFactory(
+            subsidiary=self.connection.subsidiary,
+            carrier=self.carrier,
+            status="approved",
+            approved_at=timezone.now(),
+        )
+        for trip in set(chosen):
+            trip.carrier_settlement = settlement
+            trip.save()
+        self.changed()
+
+    @rule(on=st.booleans())
+    def toggle_carrier_settlement_export(self, on):
+        services.connection_update_settings(
+            connection=self.connection, ap={"export_carrier_settlements": on}
+        )
+        self.changed()
+
+    @precondition(lambda self: self.loads(summary_invoice=None, payments=None))
+    @rule(data=st.data())
+    def delete_a_load(self, data):
+        load = data.draw(st.sampled_from(self.loads(summary_invoice=None, payments=None)))
+        self.deleted.append(("Load", load.number))
+        load.delete()
+        self.changed()
+
+    # --- Sage and the integration -------------------------------------------------------------
+
+    @rule()
+    def export(self):
+        export.connection_export(connection=self.connection)
+        self.exported = True
+
+    @rule(data=st.data(), share=st.sampled_from([Decimal("0.5"), Decimal("1")]))
+    def record_a_payment_in_sage(self, data, share):
+        own = [
+            record
+            for record in standing("ARINVOICE") | standing("APBILL")
+            if Decimal(str(record.data.get("TOTALDUE") or 0)) > 0
+            and am.SyncRecord.objects.filter(
+                record_no=str(record.pk), document_type__in=("load", "trip"), state="synced"
+            ).exists()
+        ]
+        if not own:
+            return
+        record = data.draw(st.sampled_from(own), label="Sage document")
+        due = Decimal(str(record.data["TOTALDUE"]))
+        sandbox_payment_record(document=record, amount=(due * share).quantize(Decimal("0.01")))
+
+    @rule()
+    def import_payments(self):
+        payments_import(connection=self.connection)
+
+    @rule()
+    def the_accountant_reverses_bills_waiting_for_it(self):
+        """What the Error Transaction "AP bill requires manual reversal" asks for."""
+        waiting = am.ErrorTransaction.objects.filter(
+            status="failed", message=msg.AP_BILL_MANUAL_REVERSAL
+        )
+        for error in waiting:
+            record = am.SyncRecord.objects.filter(
+                document_type=error.document_type, document_id=error.document_id, state="synced"
+            ).first()
+            bill = record and standing("APBILL").filter(pk=record.record_no).first()
+            if bill and Decimal(str(bill.data.get("TOTALPAID") or 0)) == 0:
+                sandbox_document_reverse(document=bill)
+        self.changed()
+
+    # --- what must always hold ----------------------------------------------------------------
+
+    @invariant()
+    def every_document_is_billed_at_most_once(self):
+        for label, object, docs in (
+            ("Load", "ARINVOICE", self.loads()),
+            ("Trip", "APBILL", self.trips()),
+        ):
+            for doc in docs:
+                billing = sage_documents_billing(object, label, doc.number)
+                assert len(billing) <= 1, f"{label} {doc.number} is billed by {billing}"
+        if self.exported:
+            for label, number in self.deleted:
+                object = "ARINVOICE" if label == "Load" else "APBILL"
+                assert not sage_documents_billing(object, label, number) or (
+                    am.ErrorTransaction.objects.filter(status="failed").exists()
+                ), f"deleted {label} {number} still billed"
+
+    @invariant()
+    def every_payment_is_applied_once(self):
+        details = am.Payment.objects.exclude(sage_detail_id="")
+        assert details.count() == len(set(details.values_list("sage_detail_id", flat=True)))
+        for doc, field in [(d, "load") for d in self.loads()] + [(t, "trip") for t in self.trips()]:
+            applied = sum(p.amount for p in am.Payment.objects.filter(**{field: doc}))
+            record = am.SyncRecord.objects.filter(
+                document_type=field, document_id=doc.pk, state="synced"
+            ).first()
+            sage = record and SandboxRecord.objects.filter(pk=record.record_no).first()
+            paid = Decimal(str(sage.data.get("TOTALPAID") or 0)) if sage else Decimal(0)
+            assert applied <= paid or not sage, f"{doc} has {applied} applied, Sage {paid}"
+
+    @invariant()
+    def after_an_export_sage_bills_what_the_tms_bills(self):
+        if not self.exported or am.ErrorTransaction.objects.filter(status="failed").exists():
+            return
+        for customer, (_, sage_id) in zip(self.customers, CUSTOMERS, strict=True):
+            tms = sum((load.get_total() for load in self.loads(customer=customer)), Decimal(0))
+            sage = sum(
+                (
+                    Decimal(r.data["TOTALENTERED"])
+                    for r in standing("ARINVOICE")
+                    if r.data.get("CUSTOMERID") == sage_id
+                ),
+                Decimal(0),
+            )
+            assert sage == tms, f"{customer}: Sage bills {sage}, the TMS {tms}"
+        tms = sum((trip.get_total() for trip in self.trips()), Decimal(0))
+        sage = sum(
+            (
+                Decimal(r.data["TOTALENTERED"])
+                for r in standing("APBILL")
+                if r.data.get("VENDORID") == CARRIER[1]
+            ),
+            Decimal(0),
+        )
+        assert sage == tms, f"{self.carrier}: Sage bills {sage}, the TMS {tms}"
+
+
+@pytest.mark.django_db
+def test_the_books_agree_whatever_happens(connection):
+    Books.connection = connection
+    run_state_machine_as_test(
+        Books,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
