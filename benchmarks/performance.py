@@ -425,6 +425,7 @@ def payload_scenario(args, sandbox, main, rows, targets) -> None:
     building = 0.0
     built = 0
     data = run_data(main, client_for(main), dry_run=True)
+    data.sage_terms("APTERM")  # the run's one read of Sage's terms (the bills' due dates)
     with measure(sandbox, label, documents) as row:
         for document_type in ("load", "trip"):
             kind = DOCUMENT_TYPES[document_type]

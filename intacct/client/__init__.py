@@ -12,7 +12,7 @@ BusinessError, DuplicateControlIdError, TransientError (NetworkError, ServerErro
 RateLimitError), OutcomeUnknownError, ResponseFormatError.
 """
 
-from . import errors, functions
+from . import errors, functions, terms
 from .client import IntacctClient
 from .functions import InvoiceLine, Q
 from .types import (
@@ -40,6 +40,7 @@ __all__ = [
     "convert",
     "errors",
     "functions",
+    "terms",
     "to_date",
     "to_decimal",
 ]

@@ -16,7 +16,6 @@ import requests
 
 from . import functions as fn
 from .errors import (
-    DUPLICATE_CONTROL_ID,
     IntacctError,
     NetworkError,
     OutcomeUnknownError,
@@ -36,8 +35,10 @@ from .types import (
     Result,
     SenderCredentials,
     Session,
+    merge_definitions,
     parse_errors,
     parse_inspect,
+    parse_lookup,
     parse_result,
 )
 from .wire import as_list, convert, element, parse, text_of, to_bytes
@@ -55,6 +56,10 @@ class IntacctClient:
     timeout (seconds per HTTP call), max_retries (extra attempts for transient failures),
     backoff_base/backoff_max (seconds), max_response_bytes, audit (called with an AuditRecord
     after every HTTP call), http (a requests.Session), sleep and rng (injectable for tests).
+    `session`: an API session opened earlier (by another client, run or process) to use
+    until Sage says it expired; `on_session` is called with each session this client opens,
+    and with None when Sage refused the one it had, so the caller can keep it for the next
+    client.
     """
 
     def __init__(
@@ -73,6 +78,8 @@ class IntacctClient:
         http: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        session: Session | None = None,
+        on_session: Callable[[Session | None], None] | None = None,
     ):
         self.endpoint_url = endpoint_url
         self.sender = sender
@@ -87,7 +94,8 @@ class IntacctClient:
         self.http = http or requests.Session()
         self.sleep = sleep
         self.rng = rng
-        self.session: Session | None = None
+        self.session: Session | None = session
+        self.on_session = on_session
         self.requests_sent = 0  # HTTP calls made, retries included (benchmarks read it)
 
     def __repr__(self):
@@ -117,11 +125,15 @@ class IntacctClient:
         session_id = api.get("sessionid")
         if not session_id:
             raise ResponseFormatError("Sage Intacct opened no session (no sessionid returned).")
+        # an empty <locationid></locationid> is the top level (PHP SDK SessionProviderTest)
+        location = api.get("locationid", self.credentials.location_id)
         self.session = Session(
             session_id=session_id,
             endpoint_url=api.get("endpoint") or self.endpoint_url,
-            location_id=api.get("locationid", self.credentials.location_id),
+            location_id=text_of(location) if "locationid" in api else location,
         )
+        if self.on_session:
+            self.on_session(self.session)
         return self.session
 
     def _login_element(self) -> ET.Element:
@@ -178,6 +190,8 @@ class IntacctClient:
             # The session lapsed: sign in again once and resend. Nothing was applied, since
             # Sage refused the request before running any function.
             self.session = None
+            if self.on_session:
+                self.on_session(None)
             session = self.open_session()
             return self._send(
                 functions,
@@ -503,9 +517,23 @@ class IntacctClient:
         return result.data[0] if result.data else {}
 
     def inspect(self, object: str) -> ObjectDefinition:
-        """Field definitions (required flags, max lengths, custom flags) of a Sage object."""
+        """Field definitions (required flags, max lengths) of a Sage object, as `inspect`
+        gives them: it does not say which fields are custom (see `describe`)."""
         result = self.call(fn.inspect(object))
         return parse_inspect(object, result.data)
+
+    def describe(self, objects: Sequence[str]) -> dict[str, ObjectDefinition]:
+        """Each object's fields with custom flags (`lookup`), required flags and max lengths
+        (`inspect`): both functions for every object in one request."""
+        functions = [f(object) for object in objects for f in (fn.lookup, fn.inspect)]
+        results = [result.raise_for_status() for result in self.execute(functions)]
+        return {
+            object: merge_definitions(
+                parse_lookup(object, results[2 * i].data),
+                parse_inspect(object, results[2 * i + 1].data),
+            )
+            for i, object in enumerate(objects)
+        }
 
 
 def _typed(records: list[dict], schema) -> Iterator[dict]:
@@ -518,7 +546,7 @@ def _mark_already_applied(functions, results) -> None:
         if (
             function.is_write
             and not result.ok
-            and any(e.errorno == DUPLICATE_CONTROL_ID for e in result.errors)
+            and any(e.is_duplicate_control for e in result.errors)
         ):
             result.status, result.already_applied = "success", True
 

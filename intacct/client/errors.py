@@ -15,8 +15,15 @@ _SUPPORT_ID = re.compile(r"\[Support ID:\s*([^\]]+)\]")
 SIGN_IN_FAILED = "XL03000006"
 XML_PARSE_ERROR = "XL03000003"
 TRANSACTION_ROLLED_BACK = "XL03000009"
+# No Sage source names the errorno of a controlid already applied under uniqueid=true
+# (reference §1); XL03000010 is what the sandbox answers. Sage uses that errorno for other
+# refusals too ("Field requested is not valid: gldetail.STATUS", fylein/sageintacct-sdk-py
+# issue 93), so only an error that also speaks of the control ID counts as one.
 DUPLICATE_CONTROL_ID = "XL03000010"
 PERMISSION_DENIED = "DL02000001"
+# The gateway's own refusal of the user's sign-in, with HTTP 401 (PHP SDK
+# test/Intacct/Xml/RequestHandlerTest.php, testMock400LevelErrorWithXmlResponse).
+GATEWAY_SIGN_IN = "XMLGW_JPP0002"
 RATE_LIMITED = "GW-0010"
 
 
@@ -33,6 +40,12 @@ class ErrorDetail:
     def support_id(self) -> str | None:
         match = _SUPPORT_ID.search(self.description2 or "")
         return unquote(match.group(1).strip()) if match else None
+
+    @property
+    def is_duplicate_control(self) -> bool:
+        """Sage refused a function controlid it already applied (uniqueid=true)."""
+        words = f"{self.description} {self.description2}".lower()
+        return self.errorno == DUPLICATE_CONTROL_ID and "control" in words
 
     @property
     def text(self) -> str:
@@ -169,6 +182,8 @@ def classify_control_errors(errors: list[ErrorDetail], http_status: int | None) 
         return WebServicesNotSubscribedError(errors=errors, http_status=http_status)
     if any(e.errorno == RATE_LIMITED for e in errors):
         return RateLimitError(errors=errors, http_status=http_status)
+    if http_status == 401 or any(e.errorno == GATEWAY_SIGN_IN for e in errors):
+        return SignInError(errors=errors, http_status=http_status)
     if any(e.errorno == SIGN_IN_FAILED for e in errors):
         return SenderNotAuthorizedError(
             "Sage Intacct refused this application's sender ID or sender password: check "
@@ -181,7 +196,7 @@ def classify_control_errors(errors: list[ErrorDetail], http_status: int | None) 
 
 def classify_function_errors(errors: list[ErrorDetail]) -> IntacctError:
     """The exception for one failed function."""
-    if any(e.errorno == DUPLICATE_CONTROL_ID for e in errors):
+    if any(e.is_duplicate_control for e in errors):
         return DuplicateControlIdError(errors=errors)
     if any(e.errorno == PERMISSION_DENIED for e in errors) or any(
         (e.description2 or "").lower().startswith("you do not have permission") for e in errors

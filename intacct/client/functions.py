@@ -6,6 +6,7 @@ refuses to apply the same controlid twice); reads get a fresh one.
 """
 
 import datetime as dt
+import secrets
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,14 @@ class Function:
 
 def _read_controlid(controlid: str | None) -> str:
     return controlid or f"read-{uuid.uuid4()}"
+
+
+def unique_controlid(prefix: str) -> str:
+    """A write's controlid that no other caller, copy or installation hands out: `prefix` to
+    make it readable in logs, then 64 random bits (Sage: "To assure transaction idempotence,
+    use unique values such as GUIDs", developer.intacct.com/web-services/requests). The caller
+    keeps it for every resend of that write."""
+    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def _write_controlid(controlid: str) -> str:
@@ -102,10 +111,10 @@ def read_by_query(
         raise ValueError(f"readByQuery page size is 1 to {MAX_READ_BY_QUERY_PAGE}.")
     body = element(
         "readByQuery",
-        {
+        {  # the official SDKs' order (PHP test/Intacct/Functions/Common/ReadByQueryTest.php)
             "object": object,
-            "fields": _fields(fields),
             "query": query,
+            "fields": _fields(fields),
             "pagesize": page_size,
             "returnFormat": "xml",
         },
@@ -267,7 +276,8 @@ def delete(object: str, keys: Sequence, *, controlid: str) -> Function:
 
 # --- legacy AR invoice and AP bill functions -------------------------------------------------
 
-# Line dimensions in the schema's order (projectid/taskid sit before customerid).
+# Line dimensions in the schema's order (projectid/taskid sit before customerid), which is also
+# the order DOCS accounts-payable-bills.md lists a bill line's (APBILLITEM).
 _LINE_HEAD = ("memo", "locationid", "departmentid")
 _LINE_TAIL = (
     "customerid",
@@ -278,6 +288,7 @@ _LINE_TAIL = (
     "contractid",
     "warehouseid",
 )
+LINE_DIMENSIONS = (*_LINE_HEAD[1:], "projectid", "taskid", *_LINE_TAIL)
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,47 @@ def parse_inspect(object: str, data: list[dict]) -> ObjectDefinition:
     return ObjectDefinition(name=type_node.get("@Name", object), fields=tuple(fields))
 
 
+def parse_lookup(object: str, data: list[dict]) -> ObjectDefinition:
+    """`lookup`'s Type: ID, LABEL, REQUIRED, READONLY, DATATYPE, ISCUSTOM per field (DOCS
+    queries.md, "lookup"). It names custom fields, which `inspect` does not (PHP SDK history
+    test/Intacct/Company/InspectClassResponse.xml @09f3b9a: no such element in 174 fields)."""
+    type_node = data[0] if data else {}
+    fields = [
+        FieldDefinition(
+            name=text_of(raw.get("ID")),
+            label=text_of(raw.get("LABEL")) or text_of(raw.get("ID")),
+            datatype=text_of(raw.get("DATATYPE")).lower(),
+            required=text_of(raw.get("REQUIRED")).lower() == "true",
+            read_only=text_of(raw.get("READONLY")).lower() == "true",
+            max_length=None,
+            is_custom=text_of(raw.get("ISCUSTOM")).lower() == "true",
+        )
+        for raw in as_list((type_node.get("Fields") or {}).get("Field"))
+    ]
+    return ObjectDefinition(name=type_node.get("@Name", object), fields=tuple(fields))
+
+
+def merge_definitions(looked_up: ObjectDefinition, inspected: ObjectDefinition) -> ObjectDefinition:
+    """One definition from both answers: custom flags from `lookup`, max lengths and types
+    from `inspect`, required when either says so."""
+    by_name = {f.name: f for f in inspected.fields}
+    fields = []
+    for field_ in looked_up.fields:
+        other = by_name.pop(field_.name, None)
+        if other is not None:
+            field_ = FieldDefinition(
+                name=field_.name,
+                label=other.label or field_.label,
+                datatype=other.datatype or field_.datatype,
+                required=field_.required or other.required,
+                read_only=field_.read_only or other.read_only,
+                max_length=other.max_length,
+                is_custom=field_.is_custom or other.is_custom,
+            )
+        fields.append(field_)
+    return ObjectDefinition(name=looked_up.name, fields=(*fields, *by_name.values()))
+
+
 def parse_errors(errormessage) -> list[ErrorDetail]:
     if not isinstance(errormessage, dict):
         return []

@@ -41,6 +41,9 @@ class Connection(models.Model):
     company_id = models.CharField("Company ID", max_length=60, blank=True)
     user_id = models.CharField("Web Services User ID", max_length=60, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
+    # The API session Sage opened for these credentials at this destination, reused by every
+    # run and command until Sage says it expired; encrypted like the password (`sage.py`).
+    session_encrypted = models.TextField(blank=True, editable=False)
     posting_destination = models.CharField(max_length=20, choices=Destination.choices, blank=True)
     entity_id = models.CharField("Sage entity ID", max_length=40, blank=True)
     entity_name = models.CharField("Sage entity", max_length=120, blank=True)
@@ -89,7 +92,9 @@ class Connection(models.Model):
             raise ValidationError({"posting_destination": DESTINATION_IMMUTABLE})
 
     def set_password(self, raw: str) -> None:
+        """New credentials: the session opened with the old ones is not theirs."""
         self.password_encrypted = crypto.encrypt(raw)
+        self.session_encrypted = ""
 
     def get_password(self) -> str:
         return crypto.decrypt(self.password_encrypted) if self.password_encrypted else ""

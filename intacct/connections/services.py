@@ -27,7 +27,9 @@ CHOICE_QUERIES = {
     "task": ("TASK", "TASKID", "NAME"),
     "customer": ("CUSTOMER", "CUSTOMERID", "NAME"),
     "vendor": ("VENDOR", "VENDORID", "NAME"),
-    "employee": ("EMPLOYEE", "EMPLOYEEID", "NAME"),
+    # an employee's name is its contact's (no EMPLOYEE.NAME: DOCS employee-expenses-
+    # employees.md selects CONTACT.FIRSTNAME/LASTNAME; FYLE constants.py CONTACT.CONTACTNAME)
+    "employee": ("EMPLOYEE", "EMPLOYEEID", "CONTACT.CONTACTNAME"),
     "item": ("ITEM", "ITEMID", "NAME"),
     "class": ("CLASS", "CLASSID", "NAME"),
     "contract": ("CONTRACT", "CONTRACTID", "NAME"),
@@ -210,8 +212,7 @@ def connection_refresh_choices(*, connection: m.Connection, client=None) -> dict
             for r in records
         ]
     choices["custom_fields"] = {}
-    for obj in CUSTOM_FIELD_OBJECTS:
-        definition = client.inspect(obj)
+    for obj, definition in client.describe(CUSTOM_FIELD_OBJECTS).items():
         choices["custom_fields"][obj] = [
             {
                 "id": f.name,
@@ -451,6 +452,7 @@ def connection_disconnect(*, connection: m.Connection) -> m.Connection:
     connection.status = m.Connection.Status.DISCONNECTED
     connection.primary_sync = False
     connection.password_encrypted = ""
+    connection.session_encrypted = ""
     connection.sage_choices = {}
     connection.save()
     schedules_ensure()

@@ -436,12 +436,6 @@ def _sage_object(error: Error) -> str:
     return "APBILL" if "bill" in error.transaction_type.lower() else "ARINVOICE"
 
 
-def _controlid_prefix(error: Error) -> str:
-    return (
-        getattr(document_kind(error.document_type), "prefix", "") or f"marked-{error.document_type}"
-    )
-
-
 def _ledger_rows(errors_: list[Error], connections) -> dict[tuple, am.SyncRecord]:
     """The documents' existing ledger rows (role ""), by (connection, type, id); one query."""
     condition = Q(pk__in=[])
@@ -577,7 +571,9 @@ def _ledger_mark_synced(marked: list[Error], connections, rows, record_nos, now)
                 document_id=error.document_id,
                 reference=_sage_number(error, None),
                 sage_object=_sage_object(error),
-                controlid=f"{_controlid_prefix(error)}-{error.document_id}-marked-synced",
+                controlid=export.controlid_new(
+                    document_kind(error.document_type), error.document_id, 1
+                ),
             )
             create.append(record)
         else:

@@ -11,7 +11,7 @@ Imports: `accounting` (the TMS), `intacct.connections` (settings, mappings, the 
 """
 
 from .documents import DOCUMENT_TYPES, DocumentType
-from .ledger import CLAIM_LEASE
+from .ledger import CLAIM_LEASE, controlid_new
 from .preview import Preview, document_previews
 from .resolution import ExportError, RunData, run_data
 from .run import ExportSummary, document_function
@@ -33,6 +33,7 @@ __all__ = [
     "Preview",
     "RunData",
     "connection_export",
+    "controlid_new",
     "document_function",
     "document_previews",
     "documents_eligible",

@@ -17,7 +17,16 @@ from intacct.client import Q as SageQ
 from intacct.client import functions as fn
 
 from .documents import DocumentType
-from .ledger import DRAFT, PENDING, REVERSED, SYNCED, ledger_claim, members_record, sage_states
+from .ledger import (
+    DRAFT,
+    PENDING,
+    REVERSED,
+    SYNCED,
+    controlid_new,
+    ledger_claim,
+    members_record,
+    sage_states,
+)
 from .outcomes import failure_record, failures_resolve, refusal_record, unexpected_record
 from .resolution import ExportError
 from .run import Run, payload_hash
@@ -72,10 +81,11 @@ def _keep_synced(run: Run, doc, record, message: str) -> None:
 
 
 def _next_version(run: Run, doc, record):
-    """The document's next Sage version (new controlid and number): its ledger row is written
-    first, so a build that fails, or a crash, leaves the next run to create that version."""
+    """The document's next Sage version (a new random controlid, a new number): its ledger row
+    is written first, so a build that fails, or a crash, leaves the next run to create that
+    version under that controlid."""
     record.version += 1
-    record.controlid = f"{run.kind.prefix}-{doc.pk}-v{record.version}"
+    record.controlid = controlid_new(run.kind, doc.pk, record.version)
     record.reference = run.kind.sage_number(doc, record.version)
     record.record_no = ""
     am.SyncRecord.objects.filter(pk=record.pk).update(

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from accounting import models as am
 from intacct.client import Q as SageQ
+from intacct.client import functions as fn
+from intacct.client import to_date, to_decimal
 
 from .documents import DocumentType
 from .outcomes import failures_resolve
@@ -23,6 +25,17 @@ SYNCED = am.SyncRecord.State.SYNCED
 PENDING = am.SyncRecord.State.PENDING
 # Sage states (ARINVOICE / APBILL STATE).
 DRAFT, REVERSED = "Draft", "Reversed"
+
+
+def controlid_new(kind: DocumentType, doc_id, version: int) -> str:
+    """A new ledger row's idempotency key, sent as the function controlid (uniqueid=true).
+
+    Readable (`ar-invoice-load-17-v1-…`), but what makes it unique is its random part, never
+    the database key: a restored database or a second installation that hands the same
+    document id to another document still gets a key Sage has never seen. Written before the
+    first send and reused for every resend of that version.
+    """
+    return fn.unique_controlid(f"{kind.prefix}-{doc_id}-v{version}")
 
 
 def ledger_rows(kind: DocumentType, connection, docs) -> dict[int, am.SyncRecord]:
@@ -41,7 +54,7 @@ def ledger_rows(kind: DocumentType, connection, docs) -> dict[int, am.SyncRecord
             document_id=doc.pk,
             reference=kind.sage_number(doc),
             sage_object=kind.sage_object,
-            controlid=f"{kind.prefix}-{doc.pk}-v1",
+            controlid=controlid_new(kind, doc.pk, 1),
         )
         for doc in docs
         if doc.pk not in ledger
@@ -55,15 +68,50 @@ def ledger_rows(kind: DocumentType, connection, docs) -> dict[int, am.SyncRecord
     return ledger
 
 
-def sage_lookup(kind: DocumentType, client, number: str) -> str | None:
-    """RECORDNO of the live (not reversed) Sage document numbered `number`, if Sage has one."""
+def sage_lookup(
+    kind: DocumentType, client, number: str, *, expected: fn.Function | None = None
+) -> str | None:
+    """RECORDNO of the live (not reversed) Sage document numbered `number` that is the one
+    `expected` created, if Sage has it.
+
+    A number is not proof: another installation (or a copy of this one) writing into the same
+    Sage company may have a document with that number. A document is taken for ours only when
+    its customer or vendor, date and total are those of `expected`; without `expected`, only
+    when it is the one document with that number. Otherwise None: nothing is linked, and the
+    caller records the failure rather than guess.
+    """
+    party = "CUSTOMERID" if kind.sage_object == "ARINVOICE" else "VENDORID"
     rows = client.iter_query(
         kind.sage_object,
-        ["RECORDNO", "RECORDID", "STATE"],
+        ["RECORDNO", "RECORDID", "STATE", party, "WHENCREATED", "TOTALENTERED"],
         filter=SageQ.equalto("RECORDID", number),
     )
-    live = [row["RECORDNO"] for row in rows if row.get("STATE") != REVERSED]
-    return live[0] if live else None
+    live = [row for row in rows if row.get("STATE") != REVERSED]
+    if expected is not None:
+        wanted = _identity(expected)
+        live = [row for row in live if _sage_identity(row, party) == wanted]
+    return live[0]["RECORDNO"] if len(live) == 1 else None
+
+
+def _identity(function: fn.Function) -> tuple:
+    """(customer or vendor, date, total) of a create_invoice or an APBILL create."""
+    body = function.body
+    if body.tag == "create_invoice":
+        created = body.find("datecreated")
+        date = dt.date(*(int(created.findtext(part)) for part in ("year", "month", "day")))
+        amounts = [line.findtext("amount") for line in body.iter("lineitem")]
+        return body.findtext("customerid"), date, sum(map(to_decimal, amounts))
+    bill = body.find("APBILL")
+    amounts = [line.findtext("TRX_AMOUNT") for line in bill.iter("APBILLITEM")]
+    return (
+        bill.findtext("VENDORID"),
+        to_date(bill.findtext("WHENCREATED")),
+        sum(map(to_decimal, amounts)),
+    )
+
+
+def _sage_identity(row: dict, party: str) -> tuple:
+    return row.get(party), to_date(row.get("WHENCREATED")), to_decimal(row.get("TOTALENTERED"))
 
 
 def sage_states(kind: DocumentType, client, record_nos: list[str]) -> dict[str, dict]:

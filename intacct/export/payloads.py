@@ -149,7 +149,8 @@ def draft_function(
             "ACCOUNTNO": account,
             "TRX_AMOUNT": line.amount,
             "ENTRYDESCRIPTION": line.memo,
-            **{name.upper(): value for name, value in dimensions.items()},
+            # in the order Sage documents them, whatever the order of the mappings
+            **{name.upper(): dimensions[name] for name in fn.LINE_DIMENSIONS if name in dimensions},
             **custom,
         }
         for line, account, dimensions, custom in lines
@@ -161,6 +162,9 @@ def draft_function(
         "DOCNUMBER": draft.reference or None,
         "DESCRIPTION": draft.description,
         "TERMNAME": term,
+        # Required unless the bill is a Draft (DOCS accounts-payable-bills.md, create APBILL);
+        # no TMS document carries a due date, so the term's rule sets it.
+        "WHENDUE": data.term_due("APTERM", term, draft.date),
         **header,
         "APBILLITEMS": {"APBILLITEM": items},
     }

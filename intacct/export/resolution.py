@@ -3,6 +3,7 @@ fields and term each part takes. Pure functions over what one run reads once (`R
 only Sage calls are the run's one read of customers/vendors for name matching and Auto Create.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from django.db import IntegrityError, transaction
 from accounting import models as am
 from intacct import messages as msg
 from intacct.client import functions as fn
+from intacct.client import terms, to_decimal
 from intacct.connections import models as m
 
 DIMENSION_FIELD = {d.value: f"{d.value}id" for d in m.Dimension}
@@ -37,6 +39,7 @@ class RunData:
     client: object
     dry_run: bool = False  # preview: read from Sage, never write (no auto-created customers)
     _sage_parties: dict = field(default_factory=dict)
+    _sage_terms: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)  # other reads made once per run, by key
 
     def sage_parties(self, side: "PartySide") -> list[dict]:
@@ -46,6 +49,25 @@ class RunData:
                 self.client.iter_query(side.object, [side.id_field, "NAME"])
             )
         return self._sage_parties[side.object]
+
+    def sage_terms(self, object: str) -> dict[str, dict]:
+        """Sage's terms (ARTERM or APTERM) by name with their due rules, read once per run."""
+        if object not in self._sage_terms:
+            self._sage_terms[object] = {
+                row["NAME"]: row
+                for row in self.client.iter_query(object, ["NAME", "DUEDATE", "DUEFROM"])
+            }
+        return self._sage_terms[object]
+
+    def term_due(self, object: str, term: str, date: dt.date) -> dt.date:
+        """The day a document dated `date` is due under Sage's term `term`. A term Sage does
+        not have makes it due on its date: Sage refuses that term anyway ("Term entered is not
+        valid"), and the retry under Net 30 is due as Sage's Net 30 says."""
+        rule = self.sage_terms(object).get(term)
+        if rule is None:
+            return date
+        days = to_decimal(rule.get("DUEDATE")) or 0
+        return terms.due_date(date, due_days=int(days), due_from=rule.get("DUEFROM") or "")
 
 
 def run_data(connection: m.Connection, client, *, dry_run: bool = False) -> RunData:
@@ -188,13 +210,20 @@ def party_resolve(
                 [
                     fn.create(
                         side.object,
-                        {side.id_field: party_id, "NAME": party.name},
-                        controlid=f"{side.object.lower()}-{model}-{party.pk}",
+                        # DISPLAYCONTACT with PRINTAS is required (DOCS accounts-receivable-
+                        # customers.md, accounts-payable-vendors.md: Create); Sage names the
+                        # contact "NAME(ID)" itself when CONTACTNAME is left out.
+                        {
+                            side.id_field: party_id,
+                            "NAME": party.name,
+                            "DISPLAYCONTACT": {"PRINTAS": party.name},
+                        },
+                        controlid=fn.unique_controlid(f"{side.object.lower()}-{model}-{party.pk}"),
                     )
                 ]
             )
-            # Refused: an earlier create may have been applied with its answer lost (Sage
-            # answers "duplicate control ID" or that the ID exists): Sage's list settles it.
+            # Refused: an earlier create may have been applied with its answer lost (Sage then
+            # answers that the ID exists): Sage's list settles it.
             if not result.ok and not _in_sage(data, side, party_id, again=True):
                 raise ExportError(f"{side.not_linked}: {result.error()}")
             data._sage_parties.pop(side.object, None)

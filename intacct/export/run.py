@@ -105,15 +105,6 @@ class Run:
         self.members[doc.pk] = tuple(members)
         return function
 
-    def remember_members(self, doc) -> None:
-        """The members a group document bills, without building its payload (a document found
-        in Sage after a lost answer is linked without being built)."""
-        if self.kind.member_type:
-            try:
-                self.members[doc.pk] = self.kind.draft(self.data, doc).members
-            except ExportError:  # every member is billed on its own: it bills none
-                self.members[doc.pk] = ()
-
 
 def payload_hash(function: fn.Function) -> str:
     return hashlib.sha256(ET.tostring(function.body)).hexdigest()

@@ -273,13 +273,6 @@ def _export_batch(run: Run, docs) -> None:
     synced = []  # (doc, record, record_no, function)
     for doc in docs:
         record = ledger[doc.pk]
-        if record.state == am.SyncRecord.State.UNKNOWN:
-            # An earlier send may have been applied: look it up before sending anything.
-            record_no = sage_lookup(kind, client, kind.sage_number(doc, record.version))
-            if record_no:
-                run.remember_members(doc)
-                synced.append((doc, record, record_no, None))
-                continue
         try:
             function = run.build(doc, record)
         except ExportError as error:
@@ -287,10 +280,19 @@ def _export_batch(run: Run, docs) -> None:
             run.summary.failed += 1
             continue
         except (DatabaseError, errors.IntacctError):
-            raise  # the database is down, or Sage: the run decides (stops, or settles next run)
+            # The database is down, or Sage refused or could not answer a read (the session
+            # Sage expired and the sign-in it asked for was refused): the run stops there.
+            raise
         except Exception as error:  # a defect, not bad data: this document fails, not the run
             unexpected_record(run, doc, error)
             continue
+        if record.state == am.SyncRecord.State.UNKNOWN:
+            # An earlier send may have been applied: look it up before sending anything.
+            number = kind.sage_number(doc, record.version)
+            record_no = sage_lookup(kind, client, number, expected=function)
+            if record_no:
+                synced.append((doc, record, record_no, None))
+                continue
         if record.state == SYNCED:
             changed.append((doc, record, function))
         else:
@@ -339,7 +341,9 @@ def _send(run: Run, pending, synced) -> None:
     for (doc, record, function), result in zip(pending, results, strict=True):
         try:
             if result.ok:
-                record_no = result.record_no or sage_lookup(kind, client, record.reference)
+                record_no = result.record_no or sage_lookup(
+                    kind, client, record.reference, expected=function
+                )
                 synced.append((doc, record, record_no, function))
             elif _term_not_valid(result.error(), function):
                 retry = dataclasses.replace(
@@ -366,7 +370,7 @@ def _link_or_refuse(run: Run, doc, record, function, sent, error, synced) -> Non
     its answer lost: the document is looked up by its number and linked (under `sent`'s
     controlid). Otherwise the refusal is recorded."""
     if isinstance(error, errors.DuplicateControlIdError):
-        record_no = sage_lookup(run.kind, run.data.client, record.reference)
+        record_no = sage_lookup(run.kind, run.data.client, record.reference, expected=sent)
         if record_no:
             record.controlid = sent.controlid
             synced.append((doc, record, record_no, function))
@@ -392,7 +396,9 @@ def _retry_with_net_30(run: Run, retries, synced) -> None:
         try:
             if second.ok:
                 record.controlid = retry.controlid  # the hash stays the original payload's
-                record_no = second.record_no or sage_lookup(run.kind, client, record.reference)
+                record_no = second.record_no or sage_lookup(
+                    run.kind, client, record.reference, expected=retry
+                )
                 synced.append((doc, record, record_no, function))
             else:
                 _link_or_refuse(run, doc, record, function, retry, second.error(), synced)

@@ -1,6 +1,11 @@
-"""What the sandbox knows of each Sage object: ID field, module, readable fields and types."""
+"""What the sandbox knows of each Sage object: ID field, module, readable fields and types.
+
+The fields themselves, each list with its source, are in `fields`.
+"""
 
 from dataclasses import dataclass, field
+
+from .fields import READ
 
 DATE_FIELDS = {
     "WHENCREATED",
@@ -41,9 +46,15 @@ class ObjectSpec:
     writable: bool = False
 
 
-def _spec(name, id_field, module, fields, required=(), max_lengths=None, **kw):
+def _spec(name, id_field, module, required=(), max_lengths=None, **kw):
     return ObjectSpec(
-        name, id_field, module, tuple(fields.split()), frozenset(required), max_lengths or {}, **kw
+        name,
+        id_field,
+        module,
+        tuple(sorted(READ[name])),
+        frozenset(required),
+        max_lengths or {},
+        **kw,
     )
 
 
@@ -54,7 +65,6 @@ OBJECTS = {
             "CUSTOMER",
             "CUSTOMERID",
             "Accounts Receivable",
-            "RECORDNO CUSTOMERID NAME STATUS TERMNAME WHENMODIFIED",
             ["CUSTOMERID", "NAME"],
             {"CUSTOMERID": 20, "NAME": 100},
             writable=True,
@@ -63,108 +73,51 @@ OBJECTS = {
             "VENDOR",
             "VENDORID",
             "Accounts Payable",
-            "RECORDNO VENDORID NAME STATUS TERMNAME WHENMODIFIED",
             ["VENDORID", "NAME"],
             {"VENDORID": 20, "NAME": 100},
             writable=True,
         ),
-        _spec(
-            "GLACCOUNT",
-            "ACCOUNTNO",
-            "General Ledger",
-            "RECORDNO ACCOUNTNO TITLE ACCOUNTTYPE STATUS WHENMODIFIED",
-        ),
-        _spec("ARTERM", "NAME", "Accounts Receivable", "RECORDNO NAME STATUS WHENMODIFIED"),
-        _spec("APTERM", "NAME", "Accounts Payable", "RECORDNO NAME STATUS WHENMODIFIED"),
-        _spec(
-            "LOCATIONENTITY",
-            "LOCATIONID",
-            "Company",
-            "RECORDNO LOCATIONID NAME STATUS CURRENCY WHENMODIFIED",
-        ),
-        _spec("LOCATION", "LOCATIONID", "Company", "RECORDNO LOCATIONID NAME PARENTID STATUS"),
-        _spec("DEPARTMENT", "DEPARTMENTID", "Company", "RECORDNO DEPARTMENTID TITLE STATUS"),
-        _spec("PROJECT", "PROJECTID", "Platform Services", "RECORDNO PROJECTID NAME STATUS"),
-        _spec("TASK", "TASKID", "Platform Services", "RECORDNO TASKID NAME PROJECTID STATUS"),
-        _spec("EMPLOYEE", "EMPLOYEEID", "Company", "RECORDNO EMPLOYEEID NAME STATUS"),
-        _spec("ITEM", "ITEMID", "Inventory Control", "RECORDNO ITEMID NAME STATUS"),
-        _spec("CLASS", "CLASSID", "Company", "RECORDNO CLASSID NAME STATUS"),
-        _spec("CONTRACT", "CONTRACTID", "Order Entry", "RECORDNO CONTRACTID NAME STATUS"),
-        _spec("WAREHOUSE", "WAREHOUSEID", "Inventory Control", "RECORDNO WAREHOUSEID NAME STATUS"),
+        _spec("GLACCOUNT", "ACCOUNTNO", "General Ledger"),
+        _spec("ARTERM", "NAME", "Accounts Receivable"),
+        _spec("APTERM", "NAME", "Accounts Payable"),
+        _spec("LOCATIONENTITY", "LOCATIONID", "Company"),
+        _spec("LOCATION", "LOCATIONID", "Company"),
+        _spec("DEPARTMENT", "DEPARTMENTID", "Company"),
+        _spec("PROJECT", "PROJECTID", "Platform Services"),
+        _spec("TASK", "TASKID", "Platform Services"),
+        _spec("EMPLOYEE", "EMPLOYEEID", "Company"),
+        _spec("ITEM", "ITEMID", "Inventory Control"),
+        _spec("CLASS", "CLASSID", "Company"),
+        _spec("CONTRACT", "CONTRACTID", "Order Entry"),
+        _spec("WAREHOUSE", "WAREHOUSEID", "Inventory Control"),
         _spec(
             "ARINVOICE",
             "RECORDID",
             "Accounts Receivable",
-            "RECORDNO RECORDID STATE CUSTOMERID DOCNUMBER DESCRIPTION TERMNAME WHENCREATED "
-            "WHENPOSTED WHENDUE WHENPAID CURRENCY TOTALENTERED TOTALPAID TOTALDUE WHENMODIFIED "
-            "MEGAENTITYID",
             ["CUSTOMERID", "WHENCREATED"],
             has_lines="ARINVOICEITEM",
         ),
-        _spec(
-            "ARINVOICEITEM",
-            None,
-            "Accounts Receivable",
-            "RECORDNO RECORDKEY LINE_NO ACCOUNTNO AMOUNT TRX_AMOUNT ENTRYDESCRIPTION LOCATIONID "
-            "DEPARTMENTID PROJECTID TASKID CUSTOMERID VENDORID EMPLOYEEID ITEMID CLASSID "
-            "CONTRACTID WAREHOUSEID",
-            ["ACCOUNTNO", "AMOUNT"],
-        ),
+        _spec("ARINVOICEITEM", None, "Accounts Receivable", ["ACCOUNTNO", "AMOUNT"]),
         _spec(
             "APBILL",
             "RECORDID",
             "Accounts Payable",
-            "RECORDNO RECORDID STATE VENDORID DOCNUMBER DESCRIPTION TERMNAME WHENCREATED "
-            "WHENPOSTED WHENDUE WHENPAID CURRENCY TOTALENTERED TOTALPAID TOTALDUE WHENMODIFIED "
-            "MEGAENTITYID",
-            ["VENDORID", "WHENCREATED"],
+            ["VENDORID", "WHENCREATED", "WHENDUE"],
             {"RECORDID": 45, "DOCNUMBER": 45},
             has_lines="APBILLITEM",
             writable=True,
         ),
-        _spec(
-            "APBILLITEM",
-            None,
-            "Accounts Payable",
-            "RECORDNO RECORDKEY LINE_NO ACCOUNTNO TRX_AMOUNT ENTRYDESCRIPTION LOCATIONID "
-            "DEPARTMENTID PROJECTID TASKID CUSTOMERID VENDORID EMPLOYEEID ITEMID CLASSID "
-            "CONTRACTID WAREHOUSEID",
-            ["ACCOUNTNO", "TRX_AMOUNT"],
-        ),
+        _spec("APBILLITEM", None, "Accounts Payable", ["ACCOUNTNO", "TRX_AMOUNT"]),
         _spec(
             "ARPYMT",
             None,
             "Accounts Receivable",
-            "RECORDNO STATE RAWSTATE PAYMENTMETHOD CUSTOMERID DOCNUMBER DESCRIPTION WHENCREATED "
-            "RECEIPTDATE WHENPAID CURRENCY TOTALENTERED TOTALPAID TRX_TOTALPAID RECORDID "
-            "PARENTPAYMENTKEY FINANCIALENTITY WHENMODIFIED MEGAENTITYID",
-            ["CUSTOMERID", "PAYMENTMETHOD"],
+            ["PAYMENTMETHOD", "RECEIPTDATE"],
             writable=True,
         ),
-        _spec(
-            "ARPYMTDETAIL",
-            None,
-            "Accounts Receivable",
-            "RECORDNO RECORDKEY PAYMENTKEY PAYMENTDATE PAYMENTAMOUNT TRX_PAYMENTAMOUNT CURRENCY "
-            "STATE WHENCREATED WHENMODIFIED",
-        ),
-        _spec(
-            "APPYMT",
-            None,
-            "Accounts Payable",
-            "RECORDNO RECORDID STATE RAWSTATE PAYMENTMETHOD VENDORID DOCNUMBER DESCRIPTION "
-            "WHENCREATED WHENPAID WHENPOSTED TOTALENTERED TOTALPAID TRX_TOTALPAID "
-            "FINANCIALENTITY CLEARED WHENMODIFIED MEGAENTITYID",
-            ["VENDORID", "PAYMENTMETHOD"],
-            writable=True,
-        ),
-        _spec(
-            "APPYMTDETAIL",
-            None,
-            "Accounts Payable",
-            "RECORDNO RECORDKEY PAYMENTKEY PAYMENTDATE PAYMENTAMOUNT TRX_PAYMENTAMOUNT CURRENCY "
-            "STATE WHENCREATED WHENMODIFIED",
-        ),
+        _spec("ARPYMTDETAIL", None, "Accounts Receivable"),
+        _spec("APPYMT", None, "Accounts Payable", ["VENDORID", "PAYMENTDATE"], writable=True),
+        _spec("APPYMTDETAIL", None, "Accounts Payable"),
     ]
 }
 

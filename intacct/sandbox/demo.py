@@ -7,6 +7,7 @@ second "Summit Foods"), the chart of accounts, terms, dimension values and custo
 """
 
 from config.demo_company import demo_company
+from intacct.client import terms
 
 _COMPANY = demo_company()
 
@@ -18,6 +19,13 @@ USER_PASSWORD = _COMPANY["sage_credentials"]["user_password"]
 
 # Each a dict of SandboxCustomField fields: object, field_id, label, datatype, max_length, required.
 CUSTOM_FIELDS: tuple[dict, ...] = tuple(_COMPANY["custom_fields"])
+
+
+def term_due(name: str) -> dict:
+    """The due rule of a demo term: the demo's terms are net terms, "Net 30" due 30 days
+    from the invoice or bill date, as Sage's own example term "N30" is (DUEDATE, DUEFROM)."""
+    days = "".join(c for c in name if c.isdigit()) or "0"
+    return {"DUEDATE": days, "DUEFROM": terms.FROM_DATE}
 
 
 def records() -> list[tuple[str, str, dict]]:
@@ -57,7 +65,7 @@ def records() -> list[tuple[str, str, dict]]:
         )
     for term in _COMPANY["terms"]:
         for object in ("ARTERM", "APTERM"):
-            rows.append((object, term, {"NAME": term, "STATUS": "active"}))
+            rows.append((object, term, {"NAME": term, "STATUS": "active", **term_due(term)}))
     customers = [
         (party["sage_id"], party["name"])
         for party in (*_COMPANY["customers"], *_COMPANY["sage_duplicate_name_customers"])
@@ -87,7 +95,8 @@ def records() -> list[tuple[str, str, dict]]:
             )
     for object, values in _COMPANY["dimensions"].items():
         id_field = "LOCATIONID" if object == "LOCATION" else f"{object}ID"
-        name_field = "TITLE" if object == "DEPARTMENT" else "NAME"
+        # DEPARTMENT names itself TITLE, EMPLOYEE through its contact (FYLE constants.py)
+        name_field = {"DEPARTMENT": "TITLE", "EMPLOYEE": "CONTACT.CONTACTNAME"}.get(object, "NAME")
         for value in values:
             rows.append(
                 (

@@ -30,15 +30,44 @@ class SageFault(Exception):
         super().__init__(f"{errorno} {description} {description2}")
 
 
+class SageFaults(Exception):
+    """Several errors for one function, in Sage's order."""
+
+    def __init__(self, faults: list[SageFault]):
+        self.faults = faults
+        super().__init__("; ".join(str(f) for f in faults))
+
+
 SIGN_IN = "XL03000006"
+# The same errorno, at function level, refuses a field an object does not have (intacct-sdk-js
+# issue 83, intacct-sdk-net issue 150: "XL03000006 The following fields cannot be queried:
+# [ apbill: [PAYTOCONTACTNAME, RETURNTOCONTACTNAME] ]").
+NOT_QUERYABLE = "XL03000006"
 PARSE = "XL03000003"
 ROLLED_BACK = "XL03000009"
 DUPLICATE_CONTROL = "XL03000010"
 PERMISSION = "DL02000001"
 BUSINESS = "BL01001973"
+QUERY_FAILED = "Query Failed"  # errorno is free text here (PHP SDK ResultTest.php)
 DUPLICATE_ID = "BL34000061"
 RATE_LIMIT = "GW-0010"
 
+NOT_QUERYABLE_2 = "The following fields cannot be queried: [ {object}: [{fields}] ]"
+# Not documented for a create or update [inferred: a business error naming the fields, as a
+# query's refusal does].
+NOT_WRITABLE = "Invalid field"
+NOT_WRITABLE_2 = "The following fields are not valid for {object}: [{fields}]"
+# An element the schema does not allow in a legacy function: Sage validates those against
+# api.v3.0.xsd [inferred: refused as the XML parse error XL03000003, for that function alone].
+SCHEMA = "XML Parse schema error"
+SCHEMA_2 = "Element <{element}> is not allowed in <{parent}>."
+MISSING_FIELD = "Missing required field"
+MISSING_FIELD_2 = "{field} is required in {object}."
+NO_OBJECT_2 = "Object definition {object} not found"
+# A create Sage refuses ends with this generic error after the specific one (DOCS
+# requests.md: "Could not create GL Account record."; PHP SDK history ClassObjTest.php
+# @09f3b9a: BL34000061, then "Could not create Class record!").
+NOT_CREATED_2 = "Could not create {object} record!"
 SIGN_IN_INCORRECT = "Sign-in information is incorrect"
 INVALID_SESSION = "Invalid session. Please log in again."
 INVALID_SENDER = "Invalid sender ID or sender password"

@@ -311,10 +311,11 @@ def _auth_failure(control, auth, fault) -> GatewayResponse:
     login = auth.get("login") if isinstance(auth.get("login"), dict) else {}
     block = element(
         "authentication",
-        {
+        {  # as Sage's (PHP SDK test/Intacct/Xml/OnlineResponseTest.php)
             "status": "failure",
             "userid": engine.text(login.get("userid")),
             "companyid": engine.text(login.get("companyid")),
+            "locationid": engine.text(login.get("locationid")),
         },
     )
     return _xml(
@@ -338,14 +339,11 @@ def _run_functions(ctx, functions, *, unique: bool, all_or_nothing: bool) -> lis
                 raise _Rollback
     except _Rollback:
         rolled_back = e.SageFault(e.ROLLED_BACK, "", e.ROLLED_BACK_TEXT, support=False)
+        # Every function is "aborted"; the one that failed keeps its errors, then the
+        # rollback's (PHP SDK ResultTest.php testStatusAbort: "Query Failed ... VENDOR9 not
+        # found", then XL03000009).
         outcomes = [
-            (
-                controlid,
-                name,
-                [*faults, rolled_back] if faults else None,
-                None,
-                "aborted" if not faults else "failure",
-            )
+            (controlid, name, [*faults, rolled_back] if faults else None, None, "aborted")
             for controlid, name, faults, _, _ in outcomes
         ]
     return [_result_element(*outcome) for outcome in outcomes]
@@ -391,6 +389,8 @@ def _run_one(ctx, raw, *, unique: bool):
             reply = handler(ctx, body if body is not None else {})
     except e.SageFault as fault:
         return controlid, name, [fault], None, "failure"
+    except e.SageFaults as group:
+        return controlid, name, group.faults, None, "failure"
     except Exception:
         logger.exception("Sandbox function %s failed", name)
         return (
@@ -414,7 +414,8 @@ def _result_element(controlid, name, faults, reply, status) -> ET.Element:
         parts.append(element("key", reply.key))
     elif reply.records or reply.listtype:
         attrs = {k: v for k, v in reply.attrs.items() if not k.startswith("_")}
-        attrs.setdefault("count", len(reply.records))
+        if not reply.attrs.get("_bare"):
+            attrs.setdefault("count", len(reply.records))
         tag = reply.attrs.get("_record_tag") or reply.listtype or "record"
         data = element("data", listtype=reply.listtype, **attrs)
         for record in reply.records:

@@ -13,6 +13,11 @@ from .catalog import DATE_FIELDS, NUMBER_FIELDS
 from .errors import fault
 
 Predicate = Callable[[dict], bool]
+Getter = Callable[[dict, str], object]  # (record, field) -> the value the query compares
+
+
+def _get(record: dict, field: str):
+    return record.get(field)
 
 
 class QueryError(Exception):
@@ -48,22 +53,28 @@ def _like(pattern: str, case_insensitive: bool) -> re.Pattern:
     return re.compile(f"^{regex}$", (re.IGNORECASE if case_insensitive else 0) | re.DOTALL)
 
 
-def compare(op: str, field: str, values: list[str], case_insensitive: bool = False) -> Predicate:
+def compare(
+    op: str,
+    field: str,
+    values: list[str],
+    case_insensitive: bool = False,
+    get: Getter = _get,
+) -> Predicate:
     """A predicate for one comparison, e.g. compare(">=", "WHENMODIFIED", ["11/01/2026"])."""
     field = field.upper()
     if op in ("like", "not like"):
         pattern = _like(values[0], case_insensitive)
         positive = op == "like"
-        return lambda r: bool(pattern.match(str(r.get(field) or ""))) == positive
+        return lambda r: bool(pattern.match(str(get(r, field) or ""))) == positive
     if op in ("is null", "is not null"):
         wanted = op == "is null"
-        return lambda r: (r.get(field) in (None, "")) == wanted
+        return lambda r: (get(r, field) in (None, "")) == wanted
     keys = [_key(field, v, case_insensitive) for v in values]
     if field in DATE_FIELDS and any(k is None for k in keys):
         raise fault("Invalid query", f"'{values[0]}' is not a date (use mm/dd/yyyy) for {field}.")
 
     def test(record: dict) -> bool:
-        left = _key(field, record.get(field), case_insensitive)
+        left = _key(field, get(record, field), case_insensitive)
         if op == "in":
             return left in keys
         if op == "not in":
@@ -115,8 +126,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def parse_query(text: str) -> Predicate:
-    """Compile a readByQuery `query` ("STATUS = 'T' AND RECORDNO > 5"); '' matches everything."""
+def parse_query(text: str, *, get: Getter = _get, fields: list | None = None) -> Predicate:
+    """Compile a readByQuery `query` ("STATUS = 'T' AND RECORDNO > 5"); '' matches everything.
+    `get` reads a record's field as readByQuery sees it; `fields` receives the names used."""
+    fields = fields if fields is not None else []
     if not text or not text.strip():
         return lambda record: True
     tokens = _tokens(text)
@@ -166,13 +179,14 @@ def parse_query(text: str) -> Predicate:
         kind, field = take()
         if kind != "word":
             raise fault("Invalid query", f"Expected a field name, found {field!r}.")
+        fields.append(field.upper())
         if word("IS"):
             take()
             negate = word("NOT") and take()
             if not word("NULL"):
                 raise fault("Invalid query", "Expected NULL after IS.")
             take()
-            return compare("is not null" if negate else "is null", field, [])
+            return compare("is not null" if negate else "is null", field, [], get=get)
         negate = word("NOT") and take()
         if word("IN"):
             take()
@@ -187,15 +201,15 @@ def parse_query(text: str) -> Predicate:
                     break
                 if separator != ("paren", ","):
                     raise fault("Invalid query", "Separate IN values with commas.")
-            return compare("not in" if negate else "in", field, values)
+            return compare("not in" if negate else "in", field, values, get=get)
         if word("LIKE"):
             take()
-            return compare("not like" if negate else "like", field, [take()[1]])
+            return compare("not like" if negate else "like", field, [take()[1]], get=get)
         kind, op = take()
         if kind != "op":
             raise fault("Invalid query", f"Expected an operator after {field}.")
         _, value = take()
-        return compare(op, field, [value])
+        return compare(op, field, [value], get=get)
 
     predicate = expression()
     if position != len(tokens):
@@ -227,21 +241,25 @@ def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def parse_filter(node: dict | None, *, case_insensitive: bool = False) -> Predicate:
-    """Compile query's <filter> (as parsed by xmltodict) into a predicate."""
+def parse_filter(
+    node: dict | None, *, case_insensitive: bool = False, fields: list | None = None
+) -> Predicate:
+    """Compile query's <filter> (as parsed by xmltodict) into a predicate; `fields` receives
+    the names it compares."""
+    fields = fields if fields is not None else []
     if not node:
         return lambda record: True
     predicates = []
     for tag, value in node.items():
         for item in _listed(value):
-            predicates.append(_filter_node(tag, item or {}, case_insensitive))
+            predicates.append(_filter_node(tag, item or {}, case_insensitive, fields))
     return lambda r: all(p(r) for p in predicates)
 
 
-def _filter_node(tag: str, node: dict, case_insensitive: bool) -> Predicate:
+def _filter_node(tag: str, node: dict, case_insensitive: bool, fields: list) -> Predicate:
     if tag in ("and", "or"):
         children = [
-            _filter_node(child_tag, item or {}, case_insensitive)
+            _filter_node(child_tag, item or {}, case_insensitive, fields)
             for child_tag, value in node.items()
             for item in _listed(value)
         ]
@@ -251,6 +269,7 @@ def _filter_node(tag: str, node: dict, case_insensitive: bool) -> Predicate:
         return lambda r: combine(child(r) for child in children)
     if tag == "between":
         field = node.get("field") or ""
+        fields.append(field.upper())
         low, high = [*_listed(node.get("value")), "", ""][:2]
         lower = compare(">=", field, [low], case_insensitive)
         upper = compare("<=", field, [high], case_insensitive)
@@ -260,6 +279,7 @@ def _filter_node(tag: str, node: dict, case_insensitive: bool) -> Predicate:
     field = node.get("field")
     if not field:
         raise fault("Invalid filter", f"<{tag}> needs a <field>.")
+    fields.append(field.upper())
     values = [v if isinstance(v, str) else "" for v in _listed(node.get("value"))]
     if tag not in ("isnull", "isnotnull") and not values:
         raise fault("Invalid filter", f"<{tag}> needs a <value>.")

@@ -484,6 +484,7 @@ def test_mark_as_synced_is_confirmed_recorded_and_never_reopened(web, connection
 def test_mark_as_synced_without_a_ledger_row_creates_one_synced(web, connection):
     load = unlinked_load(connection, "Westgate Retail")
     sandbox_user_set_active(active=False)
+    connection.session_encrypted = ""  # no session kept: the run signs in first, refused
     export.loads_export(connection=connection)  # credentials refused: nothing in the ledger
     error = am.ErrorTransaction.objects.get()
     assert error.message == msg.CLIENT_NOT_INITIALIZED

@@ -72,7 +72,7 @@ def test_a_batch_of_loads_goes_in_one_request(connection):
     client = client_for(connection)
     summary = export.loads_export(connection=connection, batch_size=50, client=client)
     assert summary.created == 12
-    assert client.requests_sent == 2  # the session and one batch
+    assert client.requests_sent == 1  # one batch, on the session the connection kept
     assert invoices().count() == 12
 
 
@@ -152,7 +152,8 @@ def test_revoked_credentials_fail_every_load_without_calling_sage_per_document(c
     sandbox_user_set_active(active=False)
     client = client_for(connection)
     summary = export.loads_export(connection=connection, client=client)
-    assert summary.failed == 3 and client.requests_sent == 1
+    # the kept session refused, one sign-in refused: nothing per document
+    assert summary.failed == 3 and client.requests_sent == 2
     assert set(am.ErrorTransaction.objects.values_list("message", flat=True)) == {
         msg.CLIENT_NOT_INITIALIZED
     }
@@ -258,11 +259,11 @@ def test_queries_and_requests_grow_with_batches_not_documents(connection):
     one_batch_of_10 = _app_queries(connection, 10, batch_size=10)
     one_batch_of_50 = _app_queries(connection, 50, batch_size=50)
     assert one_batch_of_50 == one_batch_of_10
-    assert one_batch_of_10[1] == 2  # the session and one request
+    assert one_batch_of_10[1] == 1  # one request, on the session the connection kept
     two_batches_of_10 = _app_queries(connection, 20, batch_size=10)
     two_batches_of_50 = _app_queries(connection, 100, batch_size=50)
     assert two_batches_of_50 == two_batches_of_10
-    assert two_batches_of_10[1] == 3
+    assert two_batches_of_10[1] == 2
 
 
 def test_documents_another_exporter_is_sending_are_left_to_it(connection):
@@ -361,7 +362,7 @@ def test_batch_invoicing_invoices_the_selected_loads_and_sends_them_at_once(
     assert sorted(invoices().values_list("key", flat=True)) == sorted(
         load.number for load in released
     )
-    assert len(sandbox_requests) == 2  # the session, then one request for the batch
+    assert len(sandbox_requests) == 1  # one request for the batch, on the kept session
     assert am.Load.objects.get(pk=completed.pk).billing_status == "completed"
 
 

@@ -55,6 +55,21 @@ def paystub(connection, person, **kwargs):
     return stub
 
 
+def echeck_and_statement(connection, person, load) -> None:
+    """An issued e-check to `person` on `load`, exported on AR too, and an AR carrier
+    statement of one line."""
+    f.ECheckFactory(
+        subsidiary=connection.subsidiary,
+        payee_driver=person,
+        load=load,
+        export_ar=True,
+        status="issued",
+        issued_at=timezone.now(),
+    )
+    statement = f.CarrierStatementFactory(subsidiary=connection.subsidiary, direction="ar")
+    am.CarrierStatementLine.objects.create(statement=statement, amount=Decimal("10"))
+
+
 def test_a_summary_invoice_is_one_invoice_with_each_loads_lines(connection):
     customer = f.CustomerFactory(name="Acme Distribution")
     summary = f.SummaryInvoiceFactory(
@@ -309,16 +324,7 @@ def test_every_request_of_every_document_type_validates_against_sages_schema(
     load = make_load(connection)
     paystub(connection, person)
     am.Load.objects.filter(trips__in=[make_trip(connection)]).update(billing_status="released")
-    f.ECheckFactory(
-        subsidiary=connection.subsidiary,
-        payee_driver=person,
-        load=load,
-        export_ar=True,
-        status="issued",
-        issued_at=timezone.now(),
-    )
-    statement = f.CarrierStatementFactory(subsidiary=connection.subsidiary, direction="ar")
-    am.CarrierStatementLine.objects.create(statement=statement, amount=Decimal("10"))
+    echeck_and_statement(connection, person, load)
 
     summaries = export.connection_export(connection=connection)
 

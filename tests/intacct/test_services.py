@@ -117,8 +117,9 @@ def test_choices_are_read_from_sage_in_few_requests(sandbox, freight):
     connection = connect(freight)
     client = client_for(connection)
     choices = services.connection_refresh_choices(connection=connection, client=client)
-    # a session, one request for the first page of all 15 lists, one inspect per document
-    assert client.requests_sent == 1 + 1 + 4
+    # a session (the connection has none yet), one request for the first page of all 15
+    # lists, one for the lookup and inspect of the four document objects
+    assert client.requests_sent == 1 + 1 + 1
     assert {"id": "4090", "name": "Other Revenue (retired)", "active": False} in choices[
         "gl_accounts"
     ]

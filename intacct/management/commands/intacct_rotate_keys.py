@@ -20,6 +20,17 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{connection.subsidiary}: {error} Nothing was changed."
                 ) from None
-            Connection.objects.filter(pk=connection.pk).update(password_encrypted=rotated)
+            Connection.objects.filter(pk=connection.pk).update(
+                password_encrypted=rotated, session_encrypted=_rotated(connection)
+            )
             count += 1
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} stored password(s)."))
+
+
+def _rotated(connection: Connection) -> str:
+    """The stored API session under the newest key; forgotten (Sage opens another at the
+    next run) when no configured key opens it."""
+    try:
+        return crypto.rotate(connection.session_encrypted) if connection.session_encrypted else ""
+    except crypto.CredentialDecryptError:
+        return ""

@@ -1,4 +1,5 @@
-"""lookup and inspect: the fields of an object, its custom fields included."""
+"""lookup and inspect: the fields of an object, its custom fields included (`lookup` says
+which are custom; `inspect` gives their lengths)."""
 
 from .context import Context, Reply
 from .records import custom_fields, spec_of
@@ -32,8 +33,12 @@ def lookup(ctx: Context, body) -> Reply:
                 "ISCUSTOM": "true",
             }
         )
+    # DOCS queries.md "lookup": <Type Name=".." DocumentType=""><Fields><Field>..
     return Reply(
-        [{"@Name": object, "Fields": {"Field": fields}}], "All", attrs={"count": 1}, key=None
+        [{"@Name": object, "@DocumentType": "", "Fields": {"Field": fields}, "Relationships": ""}],
+        "All",
+        attrs={"count": 1},
+        key=None,
     )
 
 
@@ -51,9 +56,9 @@ def inspect(ctx: Context, body) -> Reply:
             "maxLength": str(spec.max_lengths.get(name, "")),
             "DisplayLabel": name.title(),
             "Description": "",
-            "isCustom": "false",
+            "id": str(number),
         }
-        for name in spec.fields
+        for number, name in enumerate(spec.fields, start=1)
     ]
     for custom in custom_fields(ctx, object):
         fields.append(
@@ -67,7 +72,20 @@ def inspect(ctx: Context, body) -> Reply:
                 "maxLength": str(custom.max_length or ""),
                 "DisplayLabel": custom.label,
                 "Description": "",
-                "isCustom": "true",
+                "id": str(10000 + custom.pk),
             }
         )
-    return Reply([{"@Name": object, "Fields": {"Field": fields}}], "All", attrs={"count": 1})
+    # As Sage's (PHP SDK history test/Intacct/Company/InspectClassResponse.xml @09f3b9a): the
+    # object's Attributes, then each Field, with no flag for custom fields (`lookup` has it).
+    attributes = {"SingularName": object.title(), "PluralName": f"{object.title()}s"}
+    return Reply(
+        [
+            {
+                "@Name": object,
+                "Attributes": {**attributes, "Description": ""},
+                "Fields": {"Field": fields},
+            }
+        ],
+        "All",
+        attrs={"count": 1},
+    )

@@ -85,11 +85,6 @@ def totals(doc: SandboxRecord) -> None:
     )
 
 
-def term_days(term: str) -> int:
-    digits = "".join(c for c in term if c.isdigit())
-    return int(digits) if digits else 30
-
-
 def find_document(ctx, object, key, label) -> SandboxRecord:
     doc = find_by_recordno(ctx, object, key)
     if doc is None:

@@ -1,10 +1,10 @@
 """AR invoices through Sage's legacy functions: create_invoice, update_invoice, delete_invoice."""
 
-import datetime as dt
 from decimal import Decimal
 
 from .. import errors as e
 from ..catalog import DIMENSIONS
+from ..fields import LEGACY
 from ..models import SandboxRecord
 from .context import Context, Reply
 from .documents import (
@@ -14,10 +14,9 @@ from .documents import (
     check_deletable,
     document_line,
     find_document,
-    term_days,
     totals,
 )
-from .masterdata import check_party, check_term
+from .masterdata import check_party, check_term, term_due
 from .records import custom_fields, new_record, require_module, save
 from .values import legacy_date, listed, money, required, text, us_date
 
@@ -43,6 +42,47 @@ def _legacy_line(ctx, raw: dict, recordno, index) -> dict:
     )
 
 
+_LINE_KEYS = {
+    "RECORDNO",
+    "RECORDKEY",
+    "LINE_NO",
+    "ACCOUNTNO",
+    "ENTRYDESCRIPTION",
+    "AMOUNT",
+    "TRX_AMOUNT",
+}
+
+
+def _as_legacy(line: dict) -> dict:
+    """A stored line in legacy element names, for an update to change part of it."""
+    values = {
+        "glaccountno": line["ACCOUNTNO"],
+        "amount": line["AMOUNT"],
+        "memo": line.get("ENTRYDESCRIPTION", ""),
+        **{name.lower(): line[name] for name in DIMENSIONS if line.get(name)},
+    }
+    custom = {k: v for k, v in line.items() if k not in _LINE_KEYS and k not in DIMENSIONS}
+    if custom:
+        values["customfields"] = {
+            "customfield": [
+                {"customfieldname": k, "customfieldvalue": v} for k, v in custom.items()
+            ]
+        }
+    return values
+
+
+def check_schema(body, function: str) -> None:
+    """Refuse an element api.v3.0.xsd does not allow in `function` or in its lines."""
+    items = "invoiceitems" if function == "create_invoice" else "updateinvoiceitems"
+    pairs = [(function, body)]
+    for tag in ("lineitem", "updatelineitem"):
+        pairs += [(tag, line) for line in listed((body.get(items) or {}).get(tag))]
+    for parent, node in pairs:
+        for name in node or {}:
+            if not name.startswith("@") and name not in LEGACY[parent]:
+                raise e.SageFault(e.PARSE, e.SCHEMA, e.SCHEMA_2.format(element=name, parent=parent))
+
+
 def _legacy_custom(node) -> dict:
     fields = listed(((node or {}).get("customfields") or {}).get("customfield"))
     return {text(f.get("customfieldname")): text(f.get("customfieldvalue")) for f in fields if f}
@@ -50,6 +90,7 @@ def _legacy_custom(node) -> dict:
 
 def create_invoice(ctx: Context, body) -> Reply:
     require_module(ctx, "ARINVOICE", "CREATE")
+    check_schema(body, "create_invoice")
     customer_id = required(body, "customerid", "create_invoice")
     check_party(ctx, "CUSTOMER", customer_id)
     created = legacy_date(body.get("datecreated"), "datecreated")
@@ -57,8 +98,7 @@ def create_invoice(ctx: Context, body) -> Reply:
     due = legacy_date(body["datedue"], "datedue") if body.get("datedue") else None
     if not term and not due:
         raise e.fault("Missing required element", "Provide <datedue> or <termname>.")
-    if term:
-        check_term(ctx, "ARTERM", term)
+    term_record = check_term(ctx, "ARTERM", term) if term else None
     custom = check_custom_fields(ctx, "ARINVOICE", _legacy_custom(body))
     action = text(body.get("action")) or "Submit"
     if action not in ("Draft", "Submit"):
@@ -74,7 +114,9 @@ def create_invoice(ctx: Context, body) -> Reply:
         entity=ctx.location_id,
         now=ctx.now,
     )
-    due = due or created + dt.timedelta(days=term_days(term))
+    # Sage sets the due date from the term when none is given (DOCS accounts-receivable-
+    # invoices.md: datedue "Required if not using termname").
+    due = due or term_due(term_record, created)
     doc.data.update(
         {
             "RECORDID": text(body.get("invoiceno")),
@@ -106,6 +148,7 @@ def _invoice(ctx: Context, body, operation: str) -> tuple[str, SandboxRecord]:
 
 def update_invoice(ctx: Context, body) -> Reply:
     key, doc = _invoice(ctx, body, "UPDATE")
+    check_schema(body, "update_invoice")
     if doc.state not in EDITABLE_INVOICE_STATES or Decimal(doc.data["TOTALPAID"]) > 0:
         raise e.fault(
             "Cannot update invoice",
@@ -140,7 +183,9 @@ def update_invoice(ctx: Context, body) -> Reply:
         number = int(raw.get("@line_num", "0") or 0)
         if not 1 <= number <= len(lines):
             raise e.fault("Invalid line", f"Invoice {key} has no line {number}.")
-        lines[number - 1] = _legacy_line(ctx, raw, doc.pk, number)
+        # an updatelineitem changes what it names and keeps the rest (DOCS accounts-
+        # receivable-invoices.md "Update Invoice (Legacy)" sends only a line's memo)
+        lines[number - 1] = _legacy_line(ctx, _as_legacy(lines[number - 1]) | raw, doc.pk, number)
     for raw in listed(items.get("lineitem")):
         lines.append(_legacy_line(ctx, raw, doc.pk, len(lines) + 1))
     doc.data["ITEMS"] = lines

@@ -1,5 +1,9 @@
 """Master data: customers and vendors, and the party, term, account and dimension checks."""
 
+import datetime as dt
+
+from intacct.client import terms
+
 from .. import errors as e
 from ..catalog import DIMENSION_LABELS, DIMENSIONS, OBJECTS
 from ..models import SandboxRecord
@@ -20,7 +24,7 @@ def check_party(ctx: Context, object: str, party_id: str) -> SandboxRecord:
     return record
 
 
-def check_term(ctx: Context, object: str, term: str) -> None:
+def check_term(ctx: Context, object: str, term: str) -> SandboxRecord:
     record = find(ctx, object, term)
     if record is None or record.data.get("STATUS", "active") != "active":
         raise e.fault(
@@ -28,6 +32,13 @@ def check_term(ctx: Context, object: str, term: str) -> None:
             e.TERM_INVALID_2.format(term=term),
             "Create the term in Sage Intacct or use an existing one.",
         )
+    return record
+
+
+def term_due(term: SandboxRecord, created: dt.date) -> dt.date:
+    """When a document dated `created` is due under `term` (its DUEDATE and DUEFROM)."""
+    days = int(term.data.get("DUEDATE") or 0)
+    return terms.due_date(created, due_days=days, due_from=term.data.get("DUEFROM") or "")
 
 
 def check_account(ctx: Context, account_no: str) -> None:
@@ -67,8 +78,8 @@ def create_party(ctx, object, values) -> SandboxRecord:
     if SandboxRecord.objects.filter(company=ctx.company, object=object, key=party_id).exists():
         raise e.SageFault(
             e.DUPLICATE_ID,
-            f"Another {object.title()} with the given value(s) {party_id} already exists",
             "",
+            f"Another {object.title()} with the given value(s) {party_id} already exists",
             "Use a unique value instead.",
         )
     status = text(values.get("STATUS")) or "active"

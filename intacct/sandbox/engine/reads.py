@@ -3,10 +3,11 @@
 import secrets
 
 from .. import errors as e
+from ..fields import READ
 from ..models import SandboxResultSet
 from ..query import _key, parse_filter, parse_query
 from .context import Context, Reply
-from .records import all_records, require_module, select, spec_of
+from .records import all_records, custom_fields, require_module, select, spec_of
 from .values import listed, required, text
 
 
@@ -15,12 +16,39 @@ def _fields(value) -> list[str] | None:
     return names or None
 
 
+def check_readable(ctx: Context, object: str, names) -> None:
+    """Refuse, as Sage does, a field `object` does not have (its declared fields and the
+    company's custom fields on it)."""
+    names = [n for n in dict.fromkeys(names or []) if n and n != "*"]
+    if not names:
+        return
+    known = READ[object] | {c.field_id for c in custom_fields(ctx, object)}
+    unknown = [n for n in names if n.upper() not in known]
+    if unknown:
+        raise e.SageFault(
+            e.NOT_QUERYABLE,
+            "",
+            e.NOT_QUERYABLE_2.format(object=object.lower(), fields=", ".join(unknown)),
+        )
+
+
+def legacy_value(record: dict, field: str):
+    """A field as readByQuery compares it: STATE as its code (RAWSTATE) and STATUS as T or F
+    (DOCS queries.md: `STATE='A'` on APBILL, `STATUS = 'F'` on VENDOR)."""
+    if field == "STATE" and record.get("RAWSTATE"):
+        return record["RAWSTATE"]
+    if field == "STATUS" and record.get("STATUS") in ("active", "inactive"):
+        return "T" if record["STATUS"] == "active" else "F"
+    return record.get(field)
+
+
 def read(ctx: Context, body) -> Reply:
     object = required(body, "object", "read").upper()
     spec_of(object)
     require_module(ctx, object, "READ")
     keys = [k.strip() for k in required(body, "keys", "read").split(",") if k.strip()]
     fields = _fields(body.get("fields"))
+    check_readable(ctx, object, fields)
     by_no = {r["RECORDNO"]: r for r in all_records(ctx, object, show_private=True)}
     return Reply([select(by_no[k], fields) for k in keys if k in by_no], object)
 
@@ -31,6 +59,7 @@ def read_by_name(ctx: Context, body) -> Reply:
     require_module(ctx, object, "READ")
     names = [k.strip() for k in required(body, "keys", "readByName").split(",") if k.strip()]
     fields = _fields(body.get("fields"))
+    check_readable(ctx, object, fields)
     records = {r.get(spec.id_field): r for r in all_records(ctx, object)}
     return Reply([select(records[n], fields) for n in names if n in records], object)
 
@@ -48,11 +77,15 @@ def read_by_query(ctx: Context, body) -> Reply:
     page_size = _page_size(body.get("pagesize"), 1000, default=100)
     query = text(body.get("query"))
     fields = text(body.get("fields")) or "*"
+    used: list[str] = []
+    parse_query(query, fields=used)
+    check_readable(ctx, object, [*(_fields(fields) or []), *used])
     return _read_page(ctx, object, query, fields, page_size, 0)
 
 
 def _read_page(ctx, object, query, fields, page_size, offset, result_set=None) -> Reply:
-    records, total = _page(ctx, object, parse_query(query), _fields(fields), page_size, offset)
+    predicate = parse_query(query, get=legacy_value)
+    records, total = _page(ctx, object, predicate, _fields(fields), page_size, offset)
     remaining = max(0, total - offset - len(records))
     result_id = ""
     if remaining:
@@ -123,14 +156,17 @@ def query(ctx: Context, body) -> Reply:
     options = body.get("options") or {}
     case_insensitive = text(options.get("caseinsensitive")).lower() == "true"
     show_private = text(options.get("showprivate")).lower() == "true"
-    predicate = parse_filter(body.get("filter"), case_insensitive=case_insensitive)
+    used: list[str] = []
+    predicate = parse_filter(body.get("filter"), case_insensitive=case_insensitive, fields=used)
+    orders = listed((body.get("orderby") or {}).get("order"))
+    check_readable(ctx, object, [*fields, *used, *(text(o.get("field")) for o in orders)])
     page_size = _page_size(body.get("pagesize"), 2000, default=100)
     offset_text = text(body.get("offset")) or "0"
     if not offset_text.isdigit():
         raise e.fault("Invalid offset", "offset must be 0 or more.")
     offset = int(offset_text)
     matching = [r for r in all_records(ctx, object, show_private=show_private) if predicate(r)]
-    for order in reversed(listed((body.get("orderby") or {}).get("order"))):
+    for order in reversed(orders):
         name = text(order.get("field"))
         matching.sort(key=lambda r, n=name: _sort_key(n, r.get(n)), reverse="descending" in order)
     page = matching[offset : offset + page_size]

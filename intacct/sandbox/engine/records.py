@@ -8,6 +8,33 @@ from ..models import SandboxCustomField, SandboxRecord
 from .context import Context
 from .values import timestamp
 
+# readByQuery filters documents on STATE codes (DOCS accounts-payable-bills.md readByQuery:
+# D Draft, PA Partially Approved, S Submitted, U Declined, A Posted), which `query` and every
+# result show as RAWSTATE beside the STATE display value (conduit APBILL/ARINVOICE: STATE
+# RAWSTATE). Paid, Partially Paid and Selected stay 'A' [3rd-party: docs.cloud-elements.com
+# Intacct FAQ, paid bills are STATE='A' with TOTALDUE 0]; ARINVOICE's codes, and those of
+# Reversed and Reversal, are not documented [inferred: as APBILL's, 'R' for Reversed].
+RAW_STATES = {
+    "Draft": "D",
+    "Submitted": "S",
+    "Partially Approved": "PA",
+    "Declined": "U",
+    "Posted": "A",
+    "Partially Paid": "A",
+    "Paid": "A",
+    "Selected": "A",
+    "Reversal": "A",
+    "Reversed": "R",
+}
+DOCUMENTS = ("ARINVOICE", "APBILL")
+
+
+def _states(record: SandboxRecord) -> None:
+    if record.state:
+        record.data["STATE"] = record.state
+        if record.object in DOCUMENTS:
+            record.data["RAWSTATE"] = RAW_STATES.get(record.state, "")
+
 
 def visible(ctx: Context, object: str, *, show_private: bool = False):
     records = SandboxRecord.objects.filter(company=ctx.company, object=object)
@@ -50,8 +77,7 @@ def new_record(
         data={},
     )
     record.data = {"RECORDNO": str(record.pk), **data}
-    if state:
-        record.data["STATE"] = state
+    _states(record)
     if entity or object in ("ARINVOICE", "APBILL", "ARPYMT", "APPYMT"):
         record.data["MEGAENTITYID"] = entity
     record.data["WHENMODIFIED"] = timestamp(now)
@@ -62,8 +88,7 @@ def new_record(
 def save(record: SandboxRecord, now: dt.datetime) -> None:
     record.when_modified = now
     record.data["WHENMODIFIED"] = timestamp(now)
-    if record.state:
-        record.data["STATE"] = record.state
+    _states(record)
     record.save()
 
 
@@ -89,13 +114,12 @@ def select(record: dict, fields: list[str] | None) -> dict:
 
 
 def spec_of(object: str):
+    """The object's spec; an object Sage does not know fails as Sage's reads do (PHP SDK
+    test/Intacct/Xml/Response/ResultTest.php: "Query Failed", "Object definition BADOBJECT
+    not found")."""
     spec = OBJECTS.get(object.upper())
     if spec is None:
-        raise e.fault(
-            "Unknown object",
-            f"Object '{object}' is not supported by this company.",
-            "Check the object name.",
-        )
+        raise e.SageFault(e.QUERY_FAILED, "", e.NO_OBJECT_2.format(object=object))
     return spec
 
 

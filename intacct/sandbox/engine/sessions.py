@@ -32,11 +32,12 @@ def get_api_session(ctx: Context, body) -> Reply:
         location_id=location,
         expires_at=ctx.now + dt.timedelta(minutes=SESSION_MINUTES),
     )
+    # <data> holds one <api>, with no attributes (PHP SDK SessionProviderTest.php)
     return Reply(
         records=[
             {"sessionid": session.session_id, "endpoint": ctx.endpoint_url, "locationid": location}
         ],
-        listtype="api",
+        attrs={"_record_tag": "api", "_bare": True},
     )
 
 

@@ -31,6 +31,15 @@ def envelope(*results: str, auth_status="success") -> str:
     )
 
 
+def session_refused() -> str:
+    """Sage's answer to a request on a session it no longer knows."""
+    return envelope(auth_status="failure").replace(
+        "</authentication>",
+        "</authentication><errormessage><error><errorno>XL03000006</errorno><description2>"
+        "Invalid session. Please log in again.</description2></error></errormessage>",
+    )
+
+
 def ok(controlid: str, data: str = "", function: str = "read", key: str = "") -> str:
     key_xml = f"<key>{key}</key>" if key else ""
     return (

@@ -13,7 +13,16 @@ import xmltodict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intacct.client import Credentials, InvoiceLine, Q, convert, errors, to_date, to_decimal
+from intacct.client import (
+    Credentials,
+    InvoiceLine,
+    Q,
+    Session,
+    convert,
+    errors,
+    to_date,
+    to_decimal,
+)
 from intacct.client import functions as fn
 from intacct.client.wire import element
 
@@ -32,6 +41,7 @@ from .sage import (
     make_client,
     ok,
     reply_per_function,
+    session_refused,
 )
 
 LINE = InvoiceLine(
@@ -237,16 +247,7 @@ def test_the_first_call_opens_a_session_alone_then_reuses_it_at_the_returned_end
 @responses.activate
 def test_an_expired_session_is_reopened_once_and_the_request_resent():
     add_session(responses)
-    responses.add(
-        responses.POST,
-        SESSION_ENDPOINT,
-        body=envelope(auth_status="failure").replace(
-            "</authentication>",
-            "</authentication><errormessage><error><errorno>"
-            "XL03000006</errorno><description2>Invalid session. Please log in again."
-            "</description2></error></errormessage>",
-        ),
-    )
+    responses.add(responses.POST, SESSION_ENDPOINT, body=session_refused())
     add_session(responses)
     reply_per_function(responses, lambda cid, name: ok(cid, "<data/>", name))
     client, _ = make_client()
@@ -258,6 +259,38 @@ def test_an_expired_session_is_reopened_once_and_the_request_resent():
     assert result.ok
     names = [function_names(call.request.body) for call in responses.calls]
     assert names == [["getAPISession"], ["lookup"], ["getAPISession"], ["lookup"]]
+
+
+@responses.activate
+def test_a_session_opened_by_another_client_is_used_without_signing_in():
+    reply_per_function(responses, lambda cid, name: ok(cid, "<data/>", name))
+    opened = Session("sEsSiOn-from-yesterday..", SESSION_ENDPOINT, "E100")
+    client, _ = make_client(session=opened)
+
+    client.execute([fn.lookup("CUSTOMER")])
+
+    (call,) = responses.calls
+    assert call.request.url == SESSION_ENDPOINT
+    assert b"<sessionid>sEsSiOn-from-yesterday..</sessionid>" in call.request.body
+    assert client.requests_sent == 1
+
+
+@responses.activate
+def test_the_caller_hears_of_every_session_opened_and_of_one_sage_refused():
+    responses.add(responses.POST, SESSION_ENDPOINT, body=session_refused())
+    add_session(responses)
+    reply_per_function(responses, lambda cid, name: ok(cid, "<data/>", name))
+    heard = []
+    stale = Session("expired..", SESSION_ENDPOINT, "E100")
+    client, _ = make_client(session=stale, on_session=heard.append)
+
+    (result,) = client.execute([fn.lookup("CUSTOMER")])
+
+    assert result.ok
+    names = [function_names(call.request.body) for call in responses.calls]
+    assert names == [["lookup"], ["getAPISession"], ["lookup"]]
+    assert heard == [None, Session("fAkESesSiOnId..", SESSION_ENDPOINT, "testentity")]
+    assert "fAkESesSiOnId" not in repr(heard)
 
 
 @responses.activate

@@ -100,6 +100,7 @@ def test_a_bill_is_selected_for_payment_from_the_console(admin_client, client):
                 "VENDORID": "V2001",
                 "RECORDID": "TR-1",
                 "TERMNAME": "Net 15",
+                "WHENDUE": dt.date(2026, 12, 5),
                 "TRIP_NUMBER": "TR-1",
                 "APBILLITEMS": {"APBILLITEM": [{"ACCOUNTNO": "5000", "TRX_AMOUNT": Decimal("10")}]},
             },

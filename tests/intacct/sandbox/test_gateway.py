@@ -67,6 +67,7 @@ def bill(
         "RECORDID": record_id,
         "DOCNUMBER": "CINV-1",
         "TERMNAME": term,
+        "WHENDUE": TODAY + dt.timedelta(days=15),
         "TRIP_NUMBER": record_id,
         "ACTION": action,
         **extra,
@@ -301,6 +302,7 @@ def test_a_bill_is_created_updated_while_posted_and_refused_once_selected(client
             {
                 "RECORDNO": key,
                 "DESCRIPTION": "Trip TR-1",
+                "WHENDUE": TODAY,
                 "APBILLITEMS": {
                     "APBILLITEM": [{"ACCOUNTNO": "5000", "TRX_AMOUNT": Decimal("900")}]
                 },
@@ -312,7 +314,12 @@ def test_a_bill_is_created_updated_while_posted_and_refused_once_selected(client
 
     services.sandbox_bill_select(bill=SandboxRecord.objects.get(pk=key))
     error = failure(
-        client, fn.update("APBILL", {"RECORDNO": key, "DESCRIPTION": "x"}, controlid="bill-TR-1-v3")
+        client,
+        fn.update(
+            "APBILL",
+            {"RECORDNO": key, "DESCRIPTION": "x", "WHENDUE": TODAY},
+            controlid="bill-TR-1-v3",
+        ),
     )
     assert error.errors[0].description == sage.BILL_NOT_EDITABLE
     assert "is Selected" in error.errors[0].description2
@@ -350,6 +357,7 @@ def test_bill_validation_errors(client, change, text):
                 "WHENCREATED": TODAY,
                 "VENDORID": "V2001",
                 "TERMNAME": "Net 15",
+                "WHENDUE": TODAY,
                 "APBILLITEMS": {"APBILLITEM": [{"ACCOUNTNO": "5000", "TRX_AMOUNT": Decimal("1")}]},
             },
             controlid="b",
@@ -471,7 +479,10 @@ def test_a_transaction_rolls_everything_back_when_one_function_fails(client):
         [invoice("a", invoice_no="L-A"), invoice("b", invoice_no="L-B", term="Net 45")],
         transaction=True,
     )
-    assert [r.status for r in results] == ["aborted", "failure"]
+    # every function aborted; the failing one keeps its error, then the rollback's (PHP SDK
+    # ResultTest.php testStatusAbort)
+    assert [r.status for r in results] == ["aborted", "aborted"]
+    assert [e.errorno for e in results[1].errors] == ["BL01001973", "XL03000009"]
     assert not SandboxRecord.objects.filter(object="ARINVOICE").exists()
     # nothing was applied, so the same controlids can be sent again
     client.execute([invoice("a", invoice_no="L-A")], transaction=True)[0].raise_for_status()
@@ -494,7 +505,10 @@ def test_entities_see_their_documents_and_the_top_level_sees_all_with_showprivat
 
 
 def test_inspect_and_lookup_show_custom_fields_with_required_flags_and_lengths(client):
-    definition = client.inspect("ARINVOICE")
+    # inspect gives lengths but, as Sage's, no custom flag; lookup names the custom fields
+    inspected = client.inspect("ARINVOICE").field("LOAD_NUMBER")
+    assert (inspected.is_custom, inspected.required, inspected.max_length) == (False, True, 20)
+    definition = client.describe(["ARINVOICE"])["ARINVOICE"]
     load_number = definition.field("LOAD_NUMBER")
     assert (load_number.is_custom, load_number.required, load_number.max_length) == (True, True, 20)
     assert definition.field("CUSTOMERID").required
@@ -512,8 +526,10 @@ def test_master_data_is_seeded_from_the_demo_company(client):
     assert {s.name for s in demo_data.SUBSIDIARIES} <= entities
     terms = [t["NAME"] for t in client.read_by_name("ARTERM", ["Net 15", "Net 30", "Net 45"])]
     assert terms == ["Net 15", "Net 30"]
-    inactive = client.iter_read_by_query("GLACCOUNT", "STATUS = 'inactive'")
+    # readByQuery compares STATUS as T/F (DOCS queries.md: VENDOR `STATUS = 'F'`)
+    inactive = client.iter_read_by_query("GLACCOUNT", "STATUS = 'F'")
     assert {a["ACCOUNTNO"] for a in inactive} == {"4090", "5900"}
+    assert list(client.iter_read_by_query("GLACCOUNT", "STATUS = 'inactive'")) == []
 
 
 # --- faults ------------------------------------------------------------------------------------
@@ -592,7 +608,7 @@ def test_unknown_functions_objects_and_missing_elements_fail_per_function(sandbo
         )
     ).body.decode()
     assert "Function 'frobnicate' is not supported" in answer
-    assert "Object 'TRUCK' is not supported" in answer
+    assert "Object definition TRUCK not found" in answer
     assert "&lt;keys&gt; is required in &lt;read&gt;." in answer
     assert answer.count("<status>failure</status>") == 3
     assert answer.count("<status>success</status>") == 3  # control, authentication, lookup
@@ -609,25 +625,29 @@ def test_the_gateway_is_served_over_http(sandbox, client):
     assert Client().get(SANDBOX_PATH).status_code == 405
 
 
+def party(object, party_id, name):
+    return {f"{object}ID": party_id, "NAME": name, "DISPLAYCONTACT": {"PRINTAS": name}}
+
+
 def test_parties_are_created_once_and_deleted_only_without_documents(client):
     created = client.call(
         fn.create(
             "CUSTOMER",
-            {"CUSTOMERID": "C2000", "NAME": "Westgate Retail"},
+            party("CUSTOMER", "C2000", "Westgate Retail"),
             controlid="cust-westgate",
         )
     )
     assert created.data == [{"RECORDNO": created.record_no, "CUSTOMERID": "C2000"}]
     duplicate = failure(
         client,
-        fn.create("CUSTOMER", {"CUSTOMERID": "C2000", "NAME": "Other"}, controlid="cust-other"),
+        fn.create("CUSTOMER", party("CUSTOMER", "C2000", "Other"), controlid="cust-other"),
     )
     assert duplicate.errorno == sage.DUPLICATE_ID
     client.call(invoice(customer_id="C2000"))
     in_use = failure(client, fn.delete("CUSTOMER", [created.record_no], controlid="del-1"))
     assert "has transactions" in str(in_use)
     spare = client.call(
-        fn.create("VENDOR", {"VENDORID": "V9000", "NAME": "Spare"}, controlid="vend-spare")
+        fn.create("VENDOR", party("VENDOR", "V9000", "Spare"), controlid="vend-spare")
     )
     client.call(fn.delete("VENDOR", [spare.record_no], controlid="del-2"))
     assert client.read("VENDOR", [spare.record_no]) == []
