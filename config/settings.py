@@ -198,6 +198,8 @@ INTACCT_FERNET_KEYS = env.list("INTACCT_FERNET_KEYS", default=[_DEV_FERNET_KEY])
 INTACCT_TIMEOUT = env.float("INTACCT_TIMEOUT", default=60.0)
 INTACCT_MAX_RETRIES = env.int("INTACCT_MAX_RETRIES", default=4)
 INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
+# How long an export run's claim on a document holds before another run takes it over.
+INTACCT_CLAIM_LEASE_SECONDS = env.int("INTACCT_CLAIM_LEASE_SECONDS", default=120)
 INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)
 
 # --- Logging ------------------------------------------------------------------------------

@@ -39,13 +39,14 @@ def connection_export(connection_id: int) -> dict:
         total.add(summary)
     logger.info(
         "Export for %s: %s created, %s updated, %s reversed, %s failed (%s unexpected), "
-        "%s requests",
+        "%s skipped (another run held them), %s requests",
         connection.subsidiary,
         total.created,
         total.updated,
         total.reversed,
         total.failed,
         total.unexpected,
+        total.held,
         total.requests,
     )
     for error in total.errors + total.unexpected_errors:
@@ -56,6 +57,7 @@ def connection_export(connection_id: int) -> dict:
         "reversed": total.reversed,
         "failed": total.failed,
         "unexpected": total.unexpected,
+        "held": total.held,
         "requests": total.requests,
     }
 

@@ -49,6 +49,10 @@ NOT_SENT = (
     "not sent: the document is no longer ready to export (already synced, changed back, or "
     "its export toggle is off in the connection's settings)."
 )
+HELD = (
+    "not sent now: export run {run} has been sending it since {since} and settles it; if that "
+    "run stopped, the next export takes it over when its claim lapses."
+)
 SAGE_UNREADABLE = "Sage Intacct could not be read, nothing was sent: {detail}"
 ALREADY_RESOLVED = "already resolved."
 MARK_AS_SYNCED_WARNING = (
@@ -298,6 +302,8 @@ def _settle(report: RetryReport, attempted: list[Error], started, *, trigger, us
     resolved = set(
         Error.objects.filter(pk__in=ids, status=Error.Status.RESOLVED).values_list("pk", flat=True)
     )
+    unsent = [e for e in attempted if e.pk not in resolved and e.pk not in touched]
+    held = _held(unsent)
     for error in attempted:
         if error.pk in resolved:
             report.sent += 1
@@ -305,8 +311,32 @@ def _settle(report: RetryReport, attempted: list[Error], started, *, trigger, us
         elif error.pk in touched:
             report.sent += 1
             report.failed += 1
+        elif (error.document_type, error.document_id) in held:
+            record = held[(error.document_type, error.document_id)]
+            report.skip(
+                HELD.format(
+                    run=record.claimed_by[:8],
+                    since=timezone.localtime(record.last_attempt_at).strftime("%H:%M:%S"),
+                )
+            )
         else:
             report.skip(NOT_SENT)
+
+
+def _held(errors_: list[Error]) -> dict[tuple, am.SyncRecord]:
+    """The documents among `errors_` that a live export run is sending right now (its claim
+    is younger than the lease), by (document type, id); one query, none when empty."""
+    if not errors_:
+        return {}
+    wanted = Q()
+    for error in errors_:
+        wanted |= Q(document_type=error.document_type, document_id=error.document_id)
+    rows = am.SyncRecord.objects.filter(
+        wanted,
+        state=am.SyncRecord.State.PENDING,
+        last_attempt_at__gt=timezone.now() - export.CLAIM_LEASE,
+    ).exclude(claimed_by="")
+    return {(r.document_type, r.document_id): r for r in rows}
 
 
 def error_transactions_retry(*, errors: Iterable[Error], user=None, client=None) -> RetryReport:

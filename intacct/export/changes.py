@@ -87,8 +87,8 @@ def _next_version(run: Run, doc, record):
     )
     try:
         return doc, record, run.build(doc, record)
-    except DatabaseError:
-        raise  # the database is down: nothing can be recorded, the run stops (and retries)
+    except (DatabaseError, errors.IntacctError):
+        raise  # the database is down, or Sage: the run decides (stops, or settles next run)
     except Exception as error:
         am.SyncRecord.objects.filter(pk=record.pk).update(
             state=am.SyncRecord.State.FAILED, claimed_by=""

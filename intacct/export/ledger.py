@@ -3,6 +3,7 @@ sent, claimed with a conditional update, and settled with Sage's RECORDNO."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,8 +15,10 @@ from .documents import DocumentType
 from .outcomes import failures_resolve
 from .run import Run, payload_hash
 
-# A claim older than this is taken over (its exporter died); longer than any request can take.
-CLAIM_LEASE = dt.timedelta(minutes=20)
+# A claim older than this is taken over (its exporter died). A run renews its claim each time it
+# sends; a takeover while a request is still in flight is harmless: the resend carries the same
+# controlid (uniqueid=true), Sage refuses it as a duplicate and the document is looked up.
+CLAIM_LEASE = dt.timedelta(seconds=settings.INTACCT_CLAIM_LEASE_SECONDS)
 SYNCED = am.SyncRecord.State.SYNCED
 PENDING = am.SyncRecord.State.PENDING
 # Sage states (ARINVOICE / APBILL STATE).
@@ -93,7 +96,9 @@ def ledger_claim(run: Run, items, *, states) -> list:
             "pk", flat=True
         )
     )
-    run.summary.skipped += sum(1 for item in items if item[1].pk not in claimed)
+    held = sum(1 for item in items if item[1].pk not in claimed)
+    run.summary.skipped += held
+    run.summary.held += held
     return [item for item in items if item[1].pk in claimed]
 
 

@@ -26,6 +26,11 @@ UNEXPECTED = (
     "was sent for it. Support reference {reference}: the details are in the server log under "
     "it. The next export tries again."
 )
+NOT_ANSWERED = (
+    "Sage Intacct did not answer whether it applied this document ({detail}). Nothing is sent "
+    "again blindly: the next export looks it up in Sage first, links it if Sage has it and "
+    "sends it only if not; this then resolves itself."
+)
 UNEXPECTED_TYPE = (
     "{entity} → {transaction}: unexpected error ({error_class}) stopped this document type; "
     "the other types went on. Support reference {reference}: the details are in the server log."
@@ -168,3 +173,21 @@ def unexpected_type_summary(kind: DocumentType, connection, error: Exception) ->
         reference=reference,
     )
     return ExportSummary(unexpected=1, unexpected_errors=[text])
+
+
+def outcome_unknown_record(run: Run, items, error: Exception) -> None:
+    """Sage may have applied these (doc, record, function) without its answer reaching us: the
+    ledger rows become UNKNOWN (the next run looks each up before sending) and each document's
+    Error Transaction says so; it resolves itself when the lookup or a resend settles it."""
+    am.SyncRecord.objects.filter(pk__in=[record.pk for _, record, _ in items]).update(
+        state=am.SyncRecord.State.UNKNOWN, claimed_by=""
+    )
+    for doc, _record, function in items:
+        failure_record(
+            kind=run.kind,
+            connection=run.data.connection,
+            doc=doc,
+            message=NOT_ANSWERED.format(detail=error),
+            function=function,
+        )
+    run.summary.failed += len(items)

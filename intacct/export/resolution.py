@@ -6,6 +6,9 @@ only Sage calls are the run's one read of customers/vendors for name matching an
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import IntegrityError, transaction
+
+from accounting import models as am
 from intacct import messages as msg
 from intacct.client import functions as fn
 from intacct.connections import models as m
@@ -179,20 +182,51 @@ def party_resolve(
         trail.append(f"{side.label} {party.name}: {party_id} (created by Auto Create {side.label})")
         if data.dry_run:
             return party_id
-        (result,) = data.client.execute(
-            [
-                fn.create(
-                    side.object,
-                    {side.id_field: party_id, "NAME": party.name},
-                    controlid=f"{side.object.lower()}-{model}-{party.pk}",
-                )
-            ]
-        )
-        if not result.ok:
-            raise ExportError(f"{side.not_linked}: {result.error()}")
-        data._sage_parties.pop(side.object, None)
+        created = data.cache.setdefault(("created", side.object), set())
+        if party_id not in created and not _in_sage(data, side, party_id):
+            (result,) = data.client.execute(
+                [
+                    fn.create(
+                        side.object,
+                        {side.id_field: party_id, "NAME": party.name},
+                        controlid=f"{side.object.lower()}-{model}-{party.pk}",
+                    )
+                ]
+            )
+            # Refused: an earlier create may have been applied with its answer lost (Sage
+            # answers "duplicate control ID" or that the ID exists): Sage's list settles it.
+            if not result.ok and not _in_sage(data, side, party_id, again=True):
+                raise ExportError(f"{side.not_linked}: {result.error()}")
+            data._sage_parties.pop(side.object, None)
+        created.add(party_id)
+        if use_external_id:
+            _remember(data, party, party_id)
         return party_id
     raise ExportError(side.not_linked)
+
+
+def _in_sage(data: RunData, side: PartySide, party_id: str, *, again: bool = False) -> bool:
+    """Whether Sage has a customer (vendor) with this ID (its list read once per run, or again)."""
+    if again:
+        data._sage_parties.pop(side.object, None)
+    return any(p.get(side.id_field) == party_id for p in data.sage_parties(side))
+
+
+def _remember(data: RunData, party, party_id: str) -> None:
+    """An auto-created Sage ID becomes the party's External Accounting ID for this subsidiary
+    (visible on its page), so later documents use it whatever name matching says."""
+    field_name = party._meta.model_name
+    if field_name not in ("customer", "carrier", "driver"):
+        return  # a subsidiary (intercompany): named, never given an ID
+    try:
+        with transaction.atomic():
+            am.ExternalAccountingId.objects.get_or_create(
+                subsidiary=data.connection.subsidiary,
+                **{field_name: party},
+                defaults={"external_id": party_id},
+            )
+    except IntegrityError:  # another exporter stored it first: the same ID
+        pass
 
 
 # --- accounts, dimensions, custom fields, terms ------------------------------------------------

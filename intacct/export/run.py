@@ -22,6 +22,7 @@ class ExportSummary:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0  # of the skipped: another run was sending them (its claim had not lapsed)
     requests: int = 0
     # Failures no rule foresaw (a bug, not bad data): each is also one of `failed`, with an
     # Error Transaction naming its support reference; the traceback is in the log.
@@ -38,6 +39,7 @@ class ExportSummary:
             "unchanged",
             "failed",
             "unexpected",
+            "held",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped += other.skipped

@@ -51,6 +51,7 @@ from .ledger import (
 )
 from .outcomes import (
     failure_record,
+    outcome_unknown_record,
     refusal_record,
     unexpected_record,
     unexpected_type_summary,
@@ -59,6 +60,7 @@ from .resolution import ExportError, RunData, run_data
 from .run import ExportSummary, Run, document_function
 
 NET_30 = "Net 30"
+NET_30_SUFFIX = "-net30"  # the controlid of a Net 30 retry: its first send's, plus this
 
 
 def documents_eligible(*, connection: m.Connection, document_type: str):
@@ -284,8 +286,8 @@ def _export_batch(run: Run, docs) -> None:
             failure_record(kind=kind, connection=connection, doc=doc, message=str(error))
             run.summary.failed += 1
             continue
-        except DatabaseError:
-            raise  # the database is down: nothing can be recorded, the run stops (and retries)
+        except (DatabaseError, errors.IntacctError):
+            raise  # the database is down, or Sage: the run decides (stops, or settles next run)
         except Exception as error:  # a defect, not bad data: this document fails, not the run
             unexpected_record(run, doc, error)
             continue
@@ -308,22 +310,18 @@ def _send(run: Run, pending, synced) -> None:
     )
     if not pending:
         return
-    pending_ids = [record.pk for _, record, _ in pending]
     try:
         results = client.execute([function for _, _, function in pending])
-    except errors.OutcomeUnknownError:
-        am.SyncRecord.objects.filter(pk__in=pending_ids).update(state=am.SyncRecord.State.UNKNOWN)
-        run.summary.failed += len(pending)
+    except (errors.OutcomeUnknownError, errors.ResponseFormatError) as error:
+        # Sent, and the answer lost or unreadable: Sage may hold some of them.
+        outcome_unknown_record(run, pending, error)
         return
     except errors.IntacctError as error:
-        # The run goes on, so it releases its claim: the next run sends these again. An
-        # unreadable answer to a write may hide an applied one: that run looks them up first.
-        state = (
-            am.SyncRecord.State.UNKNOWN
-            if isinstance(error, errors.ResponseFormatError)
-            else am.SyncRecord.State.FAILED
+        # Not applied (refused before Sage ran it): the run goes on and releases its claim, so
+        # the next run sends these again.
+        am.SyncRecord.objects.filter(pk__in=[record.pk for _, record, _ in pending]).update(
+            state=am.SyncRecord.State.FAILED, claimed_by=""
         )
-        am.SyncRecord.objects.filter(pk__in=pending_ids).update(state=state, claimed_by="")
         if isinstance(error, errors.AuthenticationError):
             raise  # the run stops here (see documents_export)
         for doc, _record, function in pending:
@@ -337,31 +335,66 @@ def _send(run: Run, pending, synced) -> None:
             )
         run.summary.failed += len(pending)
         return
+    retries = []  # (doc, record, function, retry): "term not valid", sent again with Net 30
     for (doc, record, function), result in zip(pending, results, strict=True):
-        if result.ok:
-            record_no = result.record_no or sage_lookup(kind, client, record.reference)
-            synced.append((doc, record, record_no, function))
-            continue
-        _record_failure(run, doc, record, function, result, synced)
+        try:
+            if result.ok:
+                record_no = result.record_no or sage_lookup(kind, client, record.reference)
+                synced.append((doc, record, record_no, function))
+            elif _term_not_valid(result.error(), function):
+                retry = dataclasses.replace(
+                    run.build(doc, record, term=NET_30),
+                    controlid=function.controlid + NET_30_SUFFIX,
+                )
+                retries.append((doc, record, function, retry))
+            else:
+                _link_or_refuse(run, doc, record, function, function, result.error(), synced)
+        except errors.IntacctError as error:  # a lookup went unanswered: settled next run
+            outcome_unknown_record(run, [(doc, record, function)], error)
+    if retries:
+        _retry_with_net_30(run, retries, synced)
 
 
-def _record_failure(run: Run, doc, record, function, result, synced) -> None:
-    kind, data = run.kind, run.data
-    error = result.error()
+def _term_not_valid(error, function) -> bool:
+    return msg.TERM_NOT_VALID.lower() in str(error).lower() and (
+        NET_30_SUFFIX not in function.controlid
+    )
+
+
+def _link_or_refuse(run: Run, doc, record, function, sent, error, synced) -> None:
+    """Sage refused `sent`. "Duplicate control ID" means an earlier send of it was applied and
+    its answer lost: the document is looked up by its number and linked (under `sent`'s
+    controlid). Otherwise the refusal is recorded."""
     if isinstance(error, errors.DuplicateControlIdError):
-        # Sage already applied this exact version (an earlier run lost the answer): link it.
-        record_no = sage_lookup(kind, data.client, record.reference)
+        record_no = sage_lookup(run.kind, run.data.client, record.reference)
         if record_no:
+            record.controlid = sent.controlid
             synced.append((doc, record, record_no, function))
             return
-    if msg.TERM_NOT_VALID.lower() in str(error).lower() and "-net30" not in function.controlid:
-        retry = dataclasses.replace(
-            run.build(doc, record, term=NET_30), controlid=function.controlid + "-net30"
-        )
-        (second,) = data.client.execute([retry])
-        if second.ok:
-            record.controlid = retry.controlid
-            synced.append((doc, record, second.record_no or "", function))
+    refusal_record(run, doc, record, error, sent, state=am.SyncRecord.State.FAILED)
+
+
+def _retry_with_net_30(run: Run, retries, synced) -> None:
+    """Sage said the term is not valid: send those documents again with Net 30, in one request.
+    Whatever happens to that request, the batch's other outcomes are already in `synced`."""
+    client = run.data.client
+    try:
+        results = client.execute([retry for *_, retry in retries])
+    except errors.IntacctError as error:
+        items = [(doc, record, retry) for doc, record, _function, retry in retries]
+        if isinstance(error, (errors.OutcomeUnknownError, errors.ResponseFormatError)):
+            outcome_unknown_record(run, items, error)
             return
-        error, function = second.error(), retry
-    refusal_record(run, doc, record, error, function, state=am.SyncRecord.State.FAILED)
+        for doc, record, retry in items:
+            refusal_record(run, doc, record, error, retry, state=am.SyncRecord.State.FAILED)
+        return
+    for (doc, record, function, retry), second in zip(retries, results, strict=True):
+        try:
+            if second.ok:
+                record.controlid = retry.controlid  # the hash stays the original payload's
+                record_no = second.record_no or sage_lookup(run.kind, client, record.reference)
+                synced.append((doc, record, record_no, function))
+            else:
+                _link_or_refuse(run, doc, record, function, retry, second.error(), synced)
+        except errors.IntacctError as error:
+            outcome_unknown_record(run, [(doc, record, retry)], error)
