@@ -20,6 +20,15 @@ def pytest_terminal_summary(terminalreporter):
                     seen[value[0]] = max(seen.get(value[0], 0), value[1])
             for name, number in seen.items():
                 counts[name] = counts.get(name, 0) + number
+    scenarios = sum(
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        if getattr(report, "when", "call") == "call"
+        for key, value in getattr(report, "user_properties", [])
+        if key == "fault_scenarios"
+    )
+    if scenarios:
+        terminalreporter.write_sep("-", f"fault matrix: {scenarios} scenarios settled")
     if counts:
         terminalreporter.write_sep("-", f"fuzz: {sum(counts.values())} generated inputs")
         for name, number in sorted(counts.items()):

@@ -5,6 +5,6 @@ Imports: `accounting` (the TMS and the sync ledger), `intacct.connections`, `int
 never `intacct.export` or `intacct.errors`.
 """
 
-from .services import payment_window_start, payments_import
+from .services import payment_runs_reap, payment_window_start, payments_import
 
-__all__ = ["payment_window_start", "payments_import"]
+__all__ = ["payment_runs_reap", "payment_window_start", "payments_import"]

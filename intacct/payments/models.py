@@ -9,7 +9,7 @@ class PaymentImportRun(models.Model):
     """One payment import for one connection: its window, what it found and what it did.
 
     Written (status Running) before Sage is read and updated when the run ends, so a run that
-    died leaves evidence. The start of the last successful run that was not a backfill is the
+    died leaves evidence; the next import marks such a run Failed ("interrupted"). The start of the last successful run that was not a backfill is the
     floor of the next window (see intacct.payments.services).
     """
 

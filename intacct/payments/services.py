@@ -1,6 +1,9 @@
 """Payment import from Sage Intacct: AR payments onto loads, AP payments onto trips and paystubs.
 
 `payments_import` runs these steps for one connection:
+0. Reap the connection's runs left Running by a worker that was killed (Running for longer
+   than the task cluster's timeout plus a margin): they are marked Failed, "interrupted". A
+   failed run never moves the window's floor, so the next window reads theirs again.
 1. Write the run's log row (status Running) before anything is read, so a run that dies leaves
    evidence. The window starts at now minus the connection's lookback (8 days by default), or
    earlier: never later than the start of the last successful import that was not a backfill
@@ -29,6 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -75,6 +79,14 @@ PAYMENT_VOIDED = (
 )
 PAYMENT_VOIDED_DESCRIPTION = "Payment voided in Sage Intacct"
 
+RUN_INTERRUPTED = (
+    "Interrupted: the worker running this import stopped before it finished (still Running "
+    "{minutes} minutes after it started). The next import reads its window again."
+)
+# A live run is stopped by the task cluster at Q_CLUSTER["timeout"]; past that plus this
+# margin a run still marked Running has no worker left.
+REAP_MARGIN = dt.timedelta(minutes=5)
+
 NOT_IMPORTED = {
     "summary_invoice": SKIP_SUMMARY_INVOICE,
     "carrier_settlement": SKIP_CARRIER_SETTLEMENT,
@@ -116,6 +128,35 @@ class Tally:
     @property
     def skipped(self) -> int:
         return sum(self.reasons.values())
+
+
+# --- runs left behind -------------------------------------------------------------------------
+
+
+def payment_runs_reap(*, connection: Connection, now: dt.datetime) -> int:
+    """Mark Failed ("interrupted") the connection's runs still Running longer than the task
+    timeout plus `REAP_MARGIN`: their worker was killed. Returns how many were reaped. A run
+    still within that time may be live and is left alone."""
+    older_than = now - _reap_after()
+    stale = PaymentImportRun.objects.filter(
+        connection=connection, status=PaymentImportRun.Status.RUNNING, started_at__lt=older_than
+    )
+    reaped = 0
+    for pk, started_at in stale.values_list("pk", "started_at"):
+        minutes = int((now - started_at).total_seconds() // 60)
+        # Conditional: a run that finished meanwhile keeps its own outcome.
+        reaped += PaymentImportRun.objects.filter(
+            pk=pk, status=PaymentImportRun.Status.RUNNING
+        ).update(
+            status=PaymentImportRun.Status.FAILED,
+            finished_at=now,
+            error=RUN_INTERRUPTED.format(minutes=minutes),
+        )
+    return reaped
+
+
+def _reap_after() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"]) + REAP_MARGIN
 
 
 # --- the window -------------------------------------------------------------------------------
@@ -230,6 +271,7 @@ def payments_import(
     Failed and propagate.
     """
     now = timezone.now()
+    payment_runs_reap(connection=connection, now=now)
     backfill = since is not None or until is not None
     window_start = (
         _start_of(since)

@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
@@ -414,6 +415,122 @@ def test_the_command_refuses_an_unknown_subsidiary_and_a_reversed_range(connecti
         call_command("intacct_import_payments", "--subsidiary", "XX")
     with pytest.raises(CommandError, match="--until is before --since"):
         call_command("intacct_import_payments", "--since", "2026-02-01", "--until", "2026-01-01")
+
+
+# --- runs interrupted by a killed worker --------------------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """SIGKILL: nothing below the task gets to handle it."""
+
+
+def killed_import(connection, monkeypatch, where: str) -> Run:
+    """An import whose worker dies in `where` (a step of the service); returns its run, left
+    Running as the dead worker left it."""
+
+    def die(*args, **kwargs):
+        raise WorkerKilled
+
+    with monkeypatch.context() as patch:
+        patch.setattr(payments, where, die)
+        with pytest.raises(WorkerKilled):
+            import_payments(connection=connection)
+    return Run.objects.get()
+
+
+def as_if_started_ago(run: Run, delta: dt.timedelta) -> None:
+    Run.objects.filter(pk=run.pk).update(started_at=timezone.now() - delta)
+
+
+def past_the_task_timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.Q_CLUSTER["timeout"]) + payments.REAP_MARGIN
+
+
+def test_a_run_whose_worker_died_after_storing_is_reaped_and_its_window_read_again(
+    connection, monkeypatch
+):
+    m.Connection.objects.filter(pk=connection.pk).update(
+        activated_at=timezone.now() - dt.timedelta(days=30)
+    )
+    connection.refresh_from_db()
+    loads = [exported_load(connection), exported_load(connection)]
+    for load in loads:
+        pay(sage_document(load), amount=Decimal("100"))
+    dead = killed_import(connection, monkeypatch, "_finish")  # stored, then killed
+    assert dead.status == Run.Status.RUNNING and am.Payment.objects.count() == 2
+    as_if_started_ago(dead, past_the_task_timeout() + dt.timedelta(minutes=1))
+    pay(sage_document(loads[0]), amount=Decimal("50"))  # paid again meanwhile
+
+    run = import_payments(connection=connection)
+
+    dead.refresh_from_db()
+    assert dead.status == Run.Status.FAILED and dead.finished_at is not None
+    assert dead.error == payments.RUN_INTERRUPTED.format(
+        minutes=int(past_the_task_timeout().total_seconds() // 60) + 1
+    )
+    # its window is read again: nothing lost, nothing applied twice
+    assert run.window_start == dead.window_start == connection.activated_at
+    assert (run.status, run.fetched, run.applied, run.duplicates) == ("succeeded", 3, 1, 2)
+    assert sorted(am.Payment.objects.values_list("amount", flat=True)) == [50, 100, 100]
+
+
+def test_a_run_whose_worker_died_while_reading_is_reaped_and_the_next_applies_all(
+    connection, monkeypatch
+):
+    pay(sage_document(exported_load(connection)), amount=Decimal("100"))
+    pay(sage_document(exported_trip(connection)))
+    dead = killed_import(connection, monkeypatch, "_apply")
+    assert not am.Payment.objects.exists()
+    as_if_started_ago(dead, past_the_task_timeout() + dt.timedelta(seconds=1))
+
+    run = import_payments(connection=connection)
+
+    dead.refresh_from_db()
+    assert dead.status == Run.Status.FAILED and dead.error.startswith("Interrupted")
+    assert (run.status, run.applied) == ("succeeded", 2)
+    assert am.Payment.objects.count() == 2
+
+
+def test_a_run_still_within_the_task_timeout_is_live_and_left_running(connection):
+    pay(sage_document(exported_load(connection)), amount=Decimal("100"))
+    now = timezone.now()
+    live = Run.objects.create(
+        connection=connection,
+        window_start=now - dt.timedelta(days=8),
+        window_end=now,
+        started_at=now - past_the_task_timeout() + dt.timedelta(minutes=1),
+    )
+    other = m.Connection.objects.exclude(pk=connection.pk).first()
+    elsewhere = (
+        Run.objects.create(
+            connection=other,
+            window_start=now - dt.timedelta(days=8),
+            window_end=now,
+            started_at=now - dt.timedelta(days=1),
+        )
+        if other
+        else None
+    )
+
+    assert import_payments(connection=connection).applied == 1
+
+    live.refresh_from_db()
+    assert (live.status, live.error) == (Run.Status.RUNNING, "")
+    if elsewhere:  # another connection's runs are its own imports' business
+        elsewhere.refresh_from_db()
+        assert elsewhere.status == Run.Status.RUNNING
+
+
+def test_an_interrupted_run_shows_as_failed_in_the_run_log(admin_client, connection, monkeypatch):
+    dead = killed_import(connection, monkeypatch, "_apply")
+    as_if_started_ago(dead, past_the_task_timeout() + dt.timedelta(minutes=2))
+    import_payments(connection=connection)
+
+    page = admin_client.get(reverse("admin:intacct_paymentimportrun_changelist"))
+    assert page.status_code == 200
+    assert "Failed" in page.text and "Interrupted: the worker running this import" in page.text
+    detail = admin_client.get(reverse("admin:intacct_paymentimportrun_change", args=[dead.pk]))
+    assert "The next import reads its window again." in detail.text
 
 
 # --- what is not imported -------------------------------------------------------------------------

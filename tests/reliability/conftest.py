@@ -41,9 +41,15 @@ class Gateway:
     def __init__(self, monkeypatch):
         self.calls = 0
         self.rules = []
+        self.before_rules = []  # (n, body) -> an answer given instead of Sage's, or None
         real = gateway.handle
 
         def handle(body, **kwargs):
+            for rule in self.before_rules:
+                instead = rule(self.calls + 1, body)
+                if instead is not None:
+                    self.calls += 1
+                    return instead
             answer = real(body, **kwargs)
             self.calls += 1
             for rule in self.rules:
@@ -54,6 +60,12 @@ class Gateway:
 
     def on(self, rule):
         self.rules.append(rule)
+        return rule
+
+    def before(self, rule):
+        """`rule(n, body)` runs before Sage sees the request; an answer it returns (or what it
+        raises) is what the client meets, and Sage never applies the request."""
+        self.before_rules.append(rule)
         return rule
 
 
