@@ -42,13 +42,22 @@ def changed_documents_send(run: Run, changed) -> list:
     unchanged = [
         record.pk
         for _doc, record, function in changed
-        if payload_hash(function) == record.payload_hash
+        if record.state == SYNCED and payload_hash(function) == record.payload_hash
     ]
     if unchanged:  # a change that does not touch the payload: nothing to send
         am.SyncRecord.objects.filter(pk__in=unchanged).update(synced_at=timezone.now())
         run.summary.unchanged += len(unchanged)
     changed = [item for item in changed if item[1].pk not in unchanged]
-    changed = ledger_claim(run, changed, states=[SYNCED])
+    changed = ledger_claim(run, changed, states=[SYNCED, PENDING])
+    # A row a dead run left pending on its Sage document (taken over now its claim lapsed):
+    # with the payload Sage has, there is nothing to send.
+    settled = [r.pk for _, r, f in changed if payload_hash(f) == r.payload_hash]
+    if settled:
+        am.SyncRecord.objects.filter(pk__in=settled).update(
+            state=SYNCED, synced_at=timezone.now(), claimed_by=""
+        )
+        run.summary.unchanged += len(settled)
+        changed = [item for item in changed if item[1].pk not in settled]
     if not changed:
         return []
     states = sage_states(kind, data.client, [record.record_no for _, record, _ in changed])
@@ -192,8 +201,10 @@ def _send_changes(run: Run, updates, reversals) -> None:
         return
     now = timezone.now()
     for (doc, record, function, digest, sent), result in zip(functions, results, strict=True):
-        if not result.ok:
+        if not result.ok and not isinstance(result.error(), errors.DuplicateControlIdError):
             refusal_record(run, doc, record, result.error(), sent, state=SYNCED)
+        # Applied now, or by an earlier send whose answer (or ledger write) was lost: Sage
+        # refuses the same update or reversal controlid as a duplicate.
         elif function is not None:  # updated in place
             am.SyncRecord.objects.filter(pk=record.pk).update(
                 state=SYNCED, synced_at=now, payload_hash=digest, claimed_by=""

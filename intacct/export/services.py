@@ -293,7 +293,8 @@ def _export_batch(run: Run, docs) -> None:
             if record_no:
                 synced.append((doc, record, record_no, None))
                 continue
-        if record.state == SYNCED:
+        if record.state == SYNCED or (record.state == PENDING and record.record_no):
+            # In Sage already (a PENDING row with a RECORDNO: a run died while changing it).
             changed.append((doc, record, function))
         else:
             pending.append((doc, record, function))

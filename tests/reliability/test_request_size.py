@@ -72,7 +72,9 @@ def test_a_50_mb_request_to_the_standalone_sandbox_is_refused_unread(db, setting
     assert body.read_bytes == 0
 
 
-def test_a_request_lying_about_its_length_is_read_no_further_than_the_limit(db, settings):
+def test_a_request_lying_about_its_length_is_read_no_further_than_the_limit(
+    transactional_db, settings
+):  # the standalone app closes the connection after each request, as a server would
     settings.INTACCT_SANDBOX_MAX_REQUEST_BYTES = 1000
     body = Endless()
 
