@@ -275,7 +275,9 @@ class ErrorTransactionFactory(factory.django.DjangoModelFactory):
     transaction_type = "Invoice"
     subsidiary = factory.SubFactory(SubsidiaryFactory)
     document_type = "load"
-    document_id = factory.Sequence(lambda n: n + 1)
+    # Far from real document ids: a row made without a document must not share one with a load
+    # the same test made (the one-open-error-per-document constraint would refuse it).
+    document_id = factory.Sequence(lambda n: 10_000_000 + n)
     reference = factory.Sequence(lambda n: f"L{n:05d}")
     total = Decimal("1400.00")
     message = "Invoice export requires a linked Sage customer ID"
