@@ -307,7 +307,7 @@ def _export_batch(run: Run, docs) -> None:
 
 
 def _send(run: Run, pending, synced) -> None:
-    kind, connection, client = run.kind, run.data.connection, run.data.client
+    kind, client = run.kind, run.data.client
     pending = ledger_claim(
         run, pending, states=[PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
     )
@@ -315,28 +315,14 @@ def _send(run: Run, pending, synced) -> None:
         return
     try:
         results = client.execute([function for _, _, function in pending])
-    except (errors.OutcomeUnknownError, errors.ResponseFormatError) as error:
-        # Sent, and the answer lost or unreadable: Sage may hold some of them.
-        outcome_unknown_record(run, pending, error)
-        return
-    except errors.IntacctError as error:
-        # Not applied (refused before Sage ran it): the run goes on and releases its claim, so
-        # the next run sends these again.
+    except errors.AuthenticationError:
+        # Not applied: released for the next run, which this refusal stops (documents_export).
         am.SyncRecord.objects.filter(pk__in=[record.pk for _, record, _ in pending]).update(
             state=am.SyncRecord.State.FAILED, claimed_by=""
         )
-        if isinstance(error, errors.AuthenticationError):
-            raise  # the run stops here (see documents_export)
-        for doc, _record, function in pending:
-            failure_record(
-                kind=kind,
-                connection=connection,
-                doc=doc,
-                message=str(error),
-                error=error,
-                function=function,
-            )
-        run.summary.failed += len(pending)
+        raise
+    except errors.IntacctError as error:
+        _send_failed(run, pending, error)
         return
     retries = []  # (doc, record, function, retry): "term not valid", sent again with Net 30
     for (doc, record, function), result in zip(pending, results, strict=True):
@@ -358,6 +344,17 @@ def _send(run: Run, pending, synced) -> None:
             outcome_unknown_record(run, [(doc, record, function)], error)
     if retries:
         _retry_with_net_30(run, retries, synced)
+
+
+def _send_failed(run: Run, items, error: errors.IntacctError) -> None:
+    """A request of (doc, record, function) failed as a whole. Sent and its answer lost or
+    unreadable: Sage may hold them, so they are looked up next run (UNKNOWN). Otherwise Sage
+    did not apply them: each is refused with the error and sent again by the next run."""
+    if isinstance(error, (errors.OutcomeUnknownError, errors.ResponseFormatError)):
+        outcome_unknown_record(run, items, error)
+        return
+    for doc, record, function in items:
+        refusal_record(run, doc, record, error, function, state=am.SyncRecord.State.FAILED)
 
 
 def _term_not_valid(error, function) -> bool:
@@ -386,12 +383,7 @@ def _retry_with_net_30(run: Run, retries, synced) -> None:
     try:
         results = client.execute([retry for *_, retry in retries])
     except errors.IntacctError as error:
-        items = [(doc, record, retry) for doc, record, _function, retry in retries]
-        if isinstance(error, (errors.OutcomeUnknownError, errors.ResponseFormatError)):
-            outcome_unknown_record(run, items, error)
-            return
-        for doc, record, retry in items:
-            refusal_record(run, doc, record, error, retry, state=am.SyncRecord.State.FAILED)
+        _send_failed(run, [(doc, record, retry) for doc, record, _, retry in retries], error)
         return
     for (doc, record, function, retry), second in zip(retries, results, strict=True):
         try:
