@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, as WhiteNoise asks: static files are answered before
+    # sessions or the database are touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,7 +134,18 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_FORMATS = _SPREADSHEET_FORMATS
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# WhiteNoise serves what `collectstatic` gathered into STATIC_ROOT. With DEBUG off the files
+# carry a content hash in their names (cached for a year) and are pre-compressed, which
+# needs `collectstatic` as a deploy step; in development Django's own finder serves them.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -148,6 +162,19 @@ if not DEBUG:
         # operator opts in; until then `check --deploy` need not warn about it.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer probes over plain HTTP inside the network: no redirect for the probes.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- Email (alerts to a connection's admins) -------------------------------------------------
+# EMAIL_URL as django-environ reads it, e.g. smtp+tls://user:password@smtp.example.com:587;
+# unset, messages are printed to the console (the development default).
+# Not kept under a name of its own: the SMTP password is only in EMAIL_HOST_PASSWORD, which
+# Django's error reports mask.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <ledgerline@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address alert emails link to (the connection page): the app's public URL.
+LEDGERLINE_BASE_URL = env.str("LEDGERLINE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Task cluster (django-q2) -------------------------------------------------------------
 # ORM broker by default; Redis when REDIS_URL is set. retry must exceed timeout, or a task
@@ -201,6 +228,10 @@ INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
 # How long an export run's claim on a document holds before another run takes it over.
 INTACCT_CLAIM_LEASE_SECONDS = env.int("INTACCT_CLAIM_LEASE_SECONDS", default=120)
 INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)
+# Monitoring (intacct.monitoring): open Error Transactions at or above this raise an alert;
+# a bearer token that opens the status endpoint to a monitor (empty: staff sign-in only).
+INTACCT_ALERT_OPEN_ERRORS = env.int("INTACCT_ALERT_OPEN_ERRORS", default=10)
+INTACCT_STATUS_TOKEN = env.str("INTACCT_STATUS_TOKEN", default="")
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

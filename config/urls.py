@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import health
+
 admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
 admin.site.index_title = "Accounting and Sage Intacct"
@@ -10,6 +12,8 @@ admin.site.index_title = "Accounting and Sage Intacct"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
 
 if settings.INTACCT_SANDBOX:
