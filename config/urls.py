@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config import health
+from intacct.monitoring.views import status_json
 
 admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("intacct/status.json", status_json, name="intacct_status"),
 ]
 
 if settings.INTACCT_SANDBOX:

@@ -1,5 +1,5 @@
 """The integration's models, as Django finds them: each lives with its capability
-(`connections.models`, `payments.models`); this module only hands them on."""
+(`connections.models`, `payments.models`, `monitoring.models`); this module only hands them on."""
 
 from .connections.models import (
     AR_CATEGORIES,
@@ -20,6 +20,7 @@ from .connections.models import (
     DimensionValueMap,
     Side,
 )
+from .monitoring.models import MonitorState
 from .payments.models import PaymentImportRun
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "DimensionMapping",
     "DimensionSource",
     "DimensionValueMap",
+    "MonitorState",
     "PaymentImportRun",
     "Side",
 ]

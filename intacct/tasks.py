@@ -11,6 +11,7 @@ from accounting.models import Load, Trip
 
 from .connections.models import APSettings, Connection
 from .connections.schedules import (
+    ALERTS_TASK,
     EXPORT_TASK,
     LOADS_TASK,
     PAYMENT_TASK,
@@ -19,9 +20,17 @@ from .connections.schedules import (
 )
 from .export import ExportSummary, loads_export, trips_export
 from .export import connection_export as export_all
+from .monitoring import alerts_send, export_run_record
 from .payments import payments_import
 
-__all__ = ["EXPORT_TASK", "LOADS_TASK", "PAYMENT_TASK", "TRIP_TASK", "schedules_ensure"]
+__all__ = [
+    "ALERTS_TASK",
+    "EXPORT_TASK",
+    "LOADS_TASK",
+    "PAYMENT_TASK",
+    "TRIP_TASK",
+    "schedules_ensure",
+]
 
 logger = logging.getLogger("intacct.tasks")
 
@@ -51,6 +60,7 @@ def connection_export(connection_id: int) -> dict:
     )
     for error in total.errors + total.unexpected_errors:
         logger.warning("Export for %s: %s", connection.subsidiary, error)
+    export_run_record(connection=connection, summary=total)
     return {
         "created": total.created,
         "updated": total.updated,
@@ -126,3 +136,8 @@ def connection_payments_import(connection_id: int) -> dict:
         run.status,
     )
     return {"run": run.pk, "status": run.status, "applied": run.applied, "error": run.error}
+
+
+def connection_alerts_send() -> dict:
+    """Email the admins of each connection whose problems changed (one email per change)."""
+    return {"sent": alerts_send()}

@@ -17,6 +17,9 @@ TRIP_TASK = "intacct.tasks.trip_export"
 LOADS_TASK = "intacct.tasks.loads_export_now"
 PAYMENT_TASK = "intacct.tasks.connection_payments_import"
 PAYMENT_IMPORT_INTERVAL_MINUTES = 12 * 60
+ALERTS_TASK = "intacct.tasks.connection_alerts_send"
+ALERTS_SCHEDULE = "Sage Intacct alerts"
+ALERTS_INTERVAL_MINUTES = 5
 
 
 def _export_schedule_name(connection: Connection) -> str:
@@ -30,7 +33,8 @@ def _payment_schedule_name(connection: Connection) -> str:
 def schedules_ensure() -> int:
     """Create or update every schedule from code: per syncing connection, one export schedule
     and one payment import every 12 hours; schedules of paused or disconnected connections are
-    removed. Returns how many connections are scheduled."""
+    removed; one alert check for all connections every 5 minutes. Returns how many connections
+    are scheduled."""
     kinds = (
         (_export_schedule_name, EXPORT_TASK, settings.INTACCT_EXPORT_INTERVAL_MINUTES),
         (_payment_schedule_name, PAYMENT_TASK, PAYMENT_IMPORT_INTERVAL_MINUTES),
@@ -57,4 +61,19 @@ def schedules_ensure() -> int:
             )
     for func, names in wanted.items():
         Schedule.objects.filter(func=func).exclude(name__in=names).delete()
+    _schedule(ALERTS_SCHEDULE, ALERTS_TASK, ALERTS_INTERVAL_MINUTES)
     return len(wanted[EXPORT_TASK])
+
+
+def _schedule(name: str, func: str, minutes: int) -> None:
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": func,
+            "args": None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.filter(name=name, next_run__isnull=True).update(next_run=timezone.now())
