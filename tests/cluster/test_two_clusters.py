@@ -258,6 +258,7 @@ def test_two_clusters_one_killed_export_each_document_once_and_apply_each_paymen
             f"\ntwo clusters: {len(connections)} connections, {total} loads "
             f"({total - len(paid)} exported by the clusters, {len(paid)} payments imported); "
             f"cluster A killed at {synced_at_kill}/{total} synced, {held_at_kill} documents "
-            f"claimed and {imports_left_running} payment import(s) running; cluster B finished in "
-            f"{elapsed:.1f}s after {ticks} schedule tick(s); {requests} requests to the sandbox"
+            f"claimed and {imports_left_running} payment import(s) running; all done "
+            f"{elapsed:.1f}s after the clusters started, {ticks} schedule tick(s) after the "
+            f"kill; {requests} requests to the sandbox"
         )
