@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +20,9 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
+# django-q2's sentinel looks at the schedules about every 30 seconds.
+SCHEDULER_SECONDS = 120
+ALERTS_TASK = "intacct.tasks.connection_alerts_send"
 
 
 def procfile() -> dict[str, str]:
@@ -78,14 +82,14 @@ def stop(process: subprocess.Popen) -> int:
         raise
 
 
-def wait_for(condition, what: str, log: Path):
-    deadline = time.monotonic() + STARTUP_SECONDS
+def wait_for(condition, what: str, log: Path, seconds: int = STARTUP_SECONDS):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(0.3)
-    pytest.fail(f"{what} within {STARTUP_SECONDS}s; its log:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{what} within {seconds}s; its log:\n{log.read_text()[-3000:]}")
 
 
 def get(url: str):
@@ -93,6 +97,13 @@ def get(url: str):
         return requests.get(url, timeout=5)
     except requests.ConnectionError:
         return None
+
+
+def alert_checks_done(database: Path) -> int:
+    with sqlite3.connect(database, timeout=10) as db:
+        return db.execute(
+            "SELECT count(*) FROM django_q_task WHERE func = ? AND success", (ALERTS_TASK,)
+        ).fetchone()[0]
 
 
 def test_release_then_web_then_worker_run_with_production_settings(production_env, tmp_path):
