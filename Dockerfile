@@ -15,7 +15,8 @@ RUN pip install --no-cache-dir -e .
 # settings: collectstatic reads no secret and touches no database.
 RUN DEBUG=false SECRET_KEY=collectstatic ALLOWED_HOSTS=localhost INTACCT_FERNET_KEYS=unused \
     python manage.py collectstatic --no-input -v0
-RUN useradd --system --no-create-home ledgerline
+# Uploaded carrier invoices go to /app/media (a volume in compose.yaml), writable by the app.
+RUN useradd --system --no-create-home ledgerline && mkdir -p media && chown ledgerline media
 USER ledgerline
 EXPOSE 8000
 CMD ["bin/serve"]
