@@ -242,6 +242,16 @@ def test_the_command_exits_non_zero_when_credentials_fail(connection):
     assert body["failing"] and body["connections"][0]["credentials_failing"]
 
 
+def test_the_command_exits_non_zero_when_the_export_is_overdue(connection):
+    connection.activated_at = timezone.now() - dt.timedelta(hours=2)
+    connection.save(update_fields=["activated_at"])
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 connection"):
+        call_command("intacct_status", stdout=out)
+    assert "RF Ridgeline Freight (Active): needs attention" in out.getvalue()
+    assert "No export has reached Sage Intacct since" in out.getvalue()
+
+
 def test_the_command_refuses_an_unknown_subsidiary(connection):
     with pytest.raises(CommandError, match=r"No Active or Paused .* ZZ"):
         call_command("intacct_status", "--subsidiary", "ZZ", stdout=io.StringIO())

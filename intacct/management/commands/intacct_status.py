@@ -50,7 +50,7 @@ class Command(BaseCommand):
             "failing": any(s.failing for s in statuses),
             "connections": [s.as_dict() for s in statuses],
         }
-        self.stdout.write(json_dumps(body))
+        self.stdout.write(json.dumps(body, indent=2))
 
     def _print(self, status):
         head = f"{status.subsidiary} {status.subsidiary_name} ({status.status})"
@@ -64,10 +64,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  open Error Transactions:        {status.open_errors}")
         for problem in status.problems:
             self.stdout.write(f"  - {problem.message}")
-
-
-def json_dumps(body) -> str:
-    return json.dumps(body, indent=2)
 
 
 def _when(moment) -> str:
