@@ -2,6 +2,7 @@
 `manage.py intacct_status` and the alerts all read it."""
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from intacct.export import DOCUMENT_TYPES, ExportSummary, documents_eligible
 from intacct.payments.models import PaymentImportRun
 
 from .models import MonitorState
+
+logger = logging.getLogger("intacct.monitoring")
 
 # A schedule is overdue when nothing succeeded for this many of its intervals: one missed run
 # is a slow run, two mean the cluster is down or Sage keeps failing.
@@ -80,7 +83,7 @@ class ConnectionStatus:
     syncing: bool
     last_export_at: dt.datetime | None
     last_payment_import_at: dt.datetime | None
-    documents_waiting: int
+    documents_waiting: int | None  # None: a document type could not be counted (see the log)
     open_errors: int
     export_overdue: bool = False
     payments_overdue: bool = False
@@ -252,9 +255,11 @@ def _status(connection, *, now, open_errors, last_import, next_runs) -> Connecti
     return status
 
 
-def documents_waiting(connection: Connection) -> int:
+def documents_waiting(connection: Connection) -> int | None:
     """Documents ready to export and not synced since their last change, over the document
-    types the connection's settings turn on (one count per such type)."""
+    types the connection's settings turn on (one count per such type). None when a type
+    cannot be counted (a defect, logged with its traceback): the status still shows the rest,
+    and the page that shows it still opens."""
     groups = {
         "ar": getattr(connection, "ar_settings", None),
         "ap": getattr(connection, "ap_settings", None),
@@ -262,8 +267,15 @@ def documents_waiting(connection: Connection) -> int:
     }
     total = 0
     for document_type, kind in DOCUMENT_TYPES.items():
-        if all(getattr(groups[group], toggle, False) for group, toggle in kind.toggles):
+        if not all(getattr(groups[group], toggle, False) for group, toggle in kind.toggles):
+            continue
+        try:
             total += documents_eligible(connection=connection, document_type=document_type).count()
+        except Exception:
+            logger.exception(
+                "Documents waiting for %s: %s could not be counted", connection, document_type
+            )
+            return None
     return total
 
 

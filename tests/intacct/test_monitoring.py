@@ -1,6 +1,7 @@
 """The integration status (connection page, JSON endpoint, `manage.py intacct_status`) and the
 alerts emailed to a connection's admins, driven through the sandbox."""
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -177,6 +178,23 @@ def test_reading_the_status_costs_the_same_queries_whatever_the_documents(connec
 
 
 # --- the connection page, the endpoint, the command ----------------------------------------
+
+
+def test_a_document_type_that_cannot_be_counted_leaves_the_page_open(
+    connection, admin_client, monkeypatch, caplog
+):
+    from intacct import export
+
+    def broken(*, connection):
+        raise RuntimeError("database view missing")
+
+    kind = export.DOCUMENT_TYPES["load"]
+    monkeypatch.setitem(export.DOCUMENT_TYPES, "load", dataclasses.replace(kind, ready=broken))
+    assert status_of(connection).documents_waiting is None
+    page = admin_client.get(reverse("admin:intacct_connection_change", args=[connection.pk]))
+    assert page.status_code == 200
+    assert "unknown: a document type could not be counted" in page.content.decode()
+    assert "load could not be counted" in caplog.text
 
 
 def test_the_connection_page_shows_the_status_panel(connection, admin_client):

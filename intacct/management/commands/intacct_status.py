@@ -60,7 +60,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  last successful payment import: {_when(status.last_payment_import_at)}"
         )
-        self.stdout.write(f"  documents waiting:              {status.documents_waiting}")
+        waiting = status.documents_waiting
+        self.stdout.write(
+            f"  documents waiting:              {'unknown (see the log)' if waiting is None else waiting}"
+        )
         self.stdout.write(f"  open Error Transactions:        {status.open_errors}")
         for problem in status.problems:
             self.stdout.write(f"  - {problem.message}")
