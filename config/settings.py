@@ -201,6 +201,12 @@ INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
 # How long an export run's claim on a document holds before another run takes it over.
 INTACCT_CLAIM_LEASE_SECONDS = env.int("INTACCT_CLAIM_LEASE_SECONDS", default=120)
 INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)
+# Payment notifications (README "Payments within a minute"): the address Sage reaches the app
+# at (the Advanced step builds the URL from it; empty: the address the page was opened at), the
+# largest body accepted, and notifications accepted per connection per minute.
+INTACCT_PUBLIC_URL = env.str("INTACCT_PUBLIC_URL", default="")
+INTACCT_NOTIFY_MAX_BYTES = env.int("INTACCT_NOTIFY_MAX_BYTES", default=16384)
+INTACCT_NOTIFY_PER_MINUTE = env.int("INTACCT_NOTIFY_PER_MINUTE", default=60)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -10,6 +10,7 @@ admin.site.index_title = "Accounting and Sage Intacct"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("intacct/notify/", include("intacct.notifications.urls")),
 ]
 
 if settings.INTACCT_SANDBOX:

@@ -1,5 +1,6 @@
 """The integration's models, as Django finds them: each lives with its capability
-(`connections.models`, `payments.models`); this module only hands them on."""
+(`connections.models`, `payments.models`,
+`notifications.models`); this module only hands them on."""
 
 from .connections.models import (
     AR_CATEGORIES,
@@ -20,6 +21,7 @@ from .connections.models import (
     DimensionValueMap,
     Side,
 )
+from .notifications.models import NotificationEndpoint, PaymentNotification
 from .payments.models import PaymentImportRun
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "DimensionMapping",
     "DimensionSource",
     "DimensionValueMap",
+    "NotificationEndpoint",
     "PaymentImportRun",
+    "PaymentNotification",
     "Side",
 ]

@@ -19,6 +19,7 @@ from .connections.schedules import (
 )
 from .export import ExportSummary, loads_export, trips_export
 from .export import connection_export as export_all
+from .notifications.services import notification_import
 from .payments import payments_import
 
 __all__ = ["EXPORT_TASK", "LOADS_TASK", "PAYMENT_TASK", "TRIP_TASK", "schedules_ensure"]
@@ -126,3 +127,13 @@ def connection_payments_import(connection_id: int) -> dict:
         run.status,
     )
     return {"run": run.pk, "status": run.status, "applied": run.applied, "error": run.error}
+
+
+def payment_notification_import(notification_id: int) -> dict:
+    """Import the payments a notification named, read back from Sage. Safe to run twice: the
+    notification is claimed with a conditional update, and each Sage payment detail is stored
+    once per connection."""
+    notification = notification_import(notification_id=notification_id)
+    if notification is None:
+        return {"skipped": "already claimed or finished"}
+    return {"status": notification.status, "run": notification.run_id}
