@@ -87,8 +87,8 @@ def _section(request, connection) -> dict:
         "enabled": endpoint is not None,
         "rotated_at": endpoint.rotated_at if endpoint else None,
         "url": notification_url(
-            connection=connection, secret=MASK, base_url=request.build_absolute_uri("/")
-        ),
+            connection=connection, secret="SECRET", base_url=request.build_absolute_uri("/")
+        ).replace("/SECRET/", f"/{MASK}/"),
         "events": smart_events(connection.subsidiary.code),
         "recent": list(
             PaymentNotification.objects.filter(connection=connection).select_related("run")[:RECENT]

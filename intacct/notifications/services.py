@@ -262,6 +262,7 @@ def notification_import(*, notification_id: int) -> PaymentNotification | None:
 
 def _finish(notification, status, run, error: str, names: dict) -> None:
     connection = notification.connection
+    subsidiary = connection.subsidiary
     if status == PaymentNotification.Status.IMPORTED:
         message = IMPORTED.format(
             **names,
@@ -272,13 +273,13 @@ def _finish(notification, status, run, error: str, names: dict) -> None:
             unmatched=run.unmatched,
             closed=run.closed,
         )
-        logger.info("Payment notification %s for %s: %s", notification.pk, connection, message)
+        logger.info("Payment notification %s for %s: %s", notification.pk, subsidiary, message)
     elif status == PaymentNotification.Status.NOT_FOUND:
         message = NOT_FOUND.format(**names, company=connection.company_id)
-        logger.warning("Payment notification %s for %s: %s", notification.pk, connection, message)
+        logger.warning("Payment notification %s for %s: %s", notification.pk, subsidiary, message)
     else:
         message = IMPORT_FAILED.format(**names, error=error)
-        logger.warning("Payment notification %s for %s: %s", notification.pk, connection, message)
+        logger.warning("Payment notification %s for %s: %s", notification.pk, subsidiary, message)
     PaymentNotification.objects.filter(pk=notification.pk).update(
         status=status, run=run, finished_at=timezone.now(), message=message
     )
