@@ -552,3 +552,132 @@ def test_send_test_notification_says_when_the_url_cannot_be_reached(
 def test_the_sandbox_sends_the_body_the_advanced_step_asks_for():
     for sage_object in smart_event.PAYMENT_OBJECTS:
         assert smart_event_body(sage_object) == smart_event.body_template(sage_object)
+
+
+def test_key_rotation_re_encrypts_the_notification_secret_and_the_url_keeps_working(
+    connection, secret, settings
+):
+    import io
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old = m.NotificationEndpoint.objects.get().secret_encrypted
+    settings.INTACCT_FERNET_KEYS = [Fernet.generate_key().decode(), *settings.INTACCT_FERNET_KEYS]
+    out = io.StringIO()
+
+    call_command("intacct_rotate_keys", stdout=out)
+
+    assert "Re-encrypted 1 payment notification secret(s)." in out.getvalue()
+    assert m.NotificationEndpoint.objects.get().secret_encrypted != old
+    settings.INTACCT_FERNET_KEYS = settings.INTACCT_FERNET_KEYS[:1]  # the old key is gone
+    assert notify(connection, secret, {"test": True}).status_code == 200
+
+
+# --- the sandbox's deliveries ---------------------------------------------------------------------
+
+
+def test_recording_a_payment_in_the_console_only_logs_and_queues_the_delivery(
+    connection, secret, sandbox, django_capture_on_commit_callbacks
+):
+    target = _sandbox_target(sandbox, "http://testserver" + url(connection, secret))
+    load = exported_load(connection)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(sage_document(load))
+
+    delivery = target.deliveries.get()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert OrmQ.objects.count() == 1  # the delivery, for the cluster
+    assert Notification.objects.count() == 0
+
+
+def test_a_company_with_notifications_off_sends_none(connection, secret, sandbox):
+    target = _sandbox_target(sandbox, "http://testserver" + url(connection, secret))
+    target.enabled = False
+    target.save()
+    pay(sage_document(exported_load(connection)))
+
+    assert target.deliveries.count() == 0
+
+
+def _attempt_until_settled(delivery):
+    from intacct.sandbox import notify as sandbox_notify
+
+    answers = []
+    for _ in range(6):
+        delivery.refresh_from_db()
+        if delivery.status in ("delivered", "gave_up"):
+            break
+        type(delivery).objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+        answers.append(sandbox_notify.sandbox_delivery_attempt(delivery.pk).last_status)
+    delivery.refresh_from_db()
+    return answers
+
+
+def test_a_failing_delivery_is_retried_on_sages_schedule_then_left_to_the_12_hour_import(
+    connection, secret, sandbox, sandbox_http, django_capture_on_commit_callbacks, inline_tasks
+):
+    from django_q.models import Schedule
+
+    from intacct.sandbox import notify as sandbox_notify
+
+    sandbox_http.add(responses.POST, "http://down.test/notify", status=503)
+    target = _sandbox_target(sandbox, "http://down.test/notify")
+    load = exported_load(connection)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(sage_document(load))  # the first attempt runs inline
+    delivery = target.deliveries.get()
+    first_retry = delivery.next_attempt_at - timezone.now()
+
+    answers = _attempt_until_settled(delivery)
+
+    assert 0 < first_retry.total_seconds() <= sandbox_notify.RETRY_DELAYS[0]
+    assert answers == [503, 503, 503]
+    assert (delivery.status, delivery.attempts, delivery.last_status) == ("gave_up", 4, 503)
+    assert Schedule.objects.filter(func=sandbox_notify.DELIVERY_TASK).count() == 3
+    assert am.Payment.objects.count() == 0
+    assert payments.payments_import(connection=connection).applied == 1
+    load.refresh_from_db()
+    assert load.billing_status == am.BillingStatus.COMPLETED
+
+
+def test_a_delivery_refused_for_a_wrong_secret_is_not_retried(
+    connection, secret, sandbox, sandbox_http, django_capture_on_commit_callbacks, inline_tasks
+):
+    route_app(sandbox_http)
+    target = _sandbox_target(sandbox, "http://testserver" + url(connection, "stale-secret"))
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(sage_document(exported_load(connection)))
+
+    delivery = target.deliveries.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status) == ("gave_up", 1, 404)
+    assert json.loads(delivery.last_answer) == {"error": views.NOT_FOUND}
+
+
+def test_a_delivery_that_gets_no_answer_is_retried_and_then_delivered(
+    connection, secret, sandbox, sandbox_http, django_capture_on_commit_callbacks, inline_tasks
+):
+    import requests
+
+    # The first post gets no answer (responses hands out the first of two matches once).
+    sandbox_http.add(
+        responses.POST,
+        "http://testserver" + url(connection, secret),
+        body=requests.ConnectionError("connection reset"),
+    )
+    route_app(sandbox_http)
+    target = _sandbox_target(sandbox, "http://testserver" + url(connection, secret))
+    load = exported_load(connection)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(sage_document(load))
+    delivery = target.deliveries.get()
+    assert (delivery.status, delivery.last_status) == ("retrying", None)
+    assert "ConnectionError" in delivery.last_answer
+
+    answers = _attempt_until_settled(delivery)
+
+    assert answers == [202]
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    load.refresh_from_db()
+    assert load.billing_status == am.BillingStatus.COMPLETED
