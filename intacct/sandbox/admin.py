@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -265,6 +266,7 @@ class SandboxNotificationTargetAdmin(admin.ModelAdmin):
     list_display = ["company", "enabled", "url"]
     list_select_related = ["company"]
     fields = ["company", "enabled", "url", "ar_body", "ap_body"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # the sandbox runs on http
 
 
 @admin.register(SandboxNotificationDelivery)

@@ -341,7 +341,7 @@ def test_a_replay_after_the_dedupe_window_imports_again_and_changes_nothing(
 def test_a_notification_naming_an_unknown_payment_applies_nothing_and_says_so(
     connection, secret, inline_tasks, caplog
 ):
-    exported_load(connection)
+    pay(sage_document(exported_load(connection)))  # a payment it does not name stays unread
     with caplog.at_level(logging.WARNING, logger="intacct.notifications"):
         answer = notify(connection, secret, {"object": "ARPYMT", "recordno": "987654"})
 
@@ -681,3 +681,25 @@ def test_a_delivery_that_gets_no_answer_is_retried_and_then_delivered(
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     load.refresh_from_db()
     assert load.billing_status == am.BillingStatus.COMPLETED
+
+
+def test_the_narrow_import_of_one_payment_costs_a_constant_number_of_queries(connection, secret):
+    loads = [exported_load(connection) for _ in range(3)]
+    paid = [pay(sage_document(load)) for load in loads]
+    counts = []
+    for payment in (paid[0], paid[1]):
+        notify(connection, secret, notice(payment))
+        pk = Notification.objects.values_list("pk", flat=True).first()
+        with CaptureQueriesContext(db) as queries:
+            notifications.notification_import(notification_id=pk)
+        # The sandbox answers in this process: its queries (and savepoints) are Sage's.
+        ours = [
+            q["sql"]
+            for q in queries
+            if "intacct_sandbox_" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        ]
+        counts.append(len(ours))
+
+    assert counts[0] == counts[1] <= 18, ours
+    assert Notification.objects.filter(status=Notification.Status.IMPORTED).count() == 2
+    print(f"queries for the import of one notified payment: {counts[0]}")
