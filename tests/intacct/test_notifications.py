@@ -703,3 +703,21 @@ def test_the_narrow_import_of_one_payment_costs_a_constant_number_of_queries(con
     assert counts[0] == counts[1] <= 18, ours
     assert Notification.objects.filter(status=Notification.Status.IMPORTED).count() == 2
     print(f"queries for the import of one notified payment: {counts[0]}")
+
+
+def test_a_web_servers_access_log_line_never_shows_the_secret(connection, secret):
+    from config.logging import RedactingFormatter
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        "",
+        0,
+        '"POST %s HTTP/1.1" 202 96',
+        (url(connection, secret),),
+        None,
+    )
+    line = RedactingFormatter("%(message)s").format(record)
+
+    assert secret not in line
+    assert f"/intacct/notify/{connection.pk}/***/payments/" in line
