@@ -232,6 +232,12 @@ INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", def
 # a bearer token that opens the status endpoint to a monitor (empty: staff sign-in only).
 INTACCT_ALERT_OPEN_ERRORS = env.int("INTACCT_ALERT_OPEN_ERRORS", default=10)
 INTACCT_STATUS_TOKEN = env.str("INTACCT_STATUS_TOKEN", default="")
+# Payment notifications (README "Payments within a minute"): the address Sage reaches the app
+# at (the Advanced step builds the URL from it; empty: the address the page was opened at), the
+# largest body accepted, and notifications accepted per connection per minute.
+INTACCT_PUBLIC_URL = env.str("INTACCT_PUBLIC_URL", default="")
+INTACCT_NOTIFY_MAX_BYTES = env.int("INTACCT_NOTIFY_MAX_BYTES", default=16384)
+INTACCT_NOTIFY_PER_MINUTE = env.int("INTACCT_NOTIFY_PER_MINUTE", default=60)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

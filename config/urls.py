@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("intacct/status.json", status_json, name="intacct_status"),
+    path("intacct/notify/", include("intacct.notifications.urls")),
 ]
 
 if settings.INTACCT_SANDBOX:

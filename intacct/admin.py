@@ -1,6 +1,7 @@
 """The integration's admin, put together: the connection page (the wizard and settings of
 `connections`, with Export now and payload previews from `export`, Import payments now from
-`payments` and the integration status from `monitoring`), the payment import log, and the
+`payments`, the integration status from `monitoring` and the payment notification section of
+the Advanced step from `notifications`), the payment import and notification logs, and the
 pages it adds under Accounting (`errors`)."""
 
 from django.contrib import admin
@@ -10,11 +11,14 @@ from .connections.models import Connection
 from .errors import admin as errors_admin
 from .export.admin import ExportPages
 from .monitoring.admin import StatusPages
+from .notifications.admin import NotificationPages, PaymentNotificationAdmin
 from .payments.admin import PaymentImportPages, PaymentImportRunAdmin
 
-__all__ = ["ConnectionAdmin", "PaymentImportRunAdmin", "errors_admin"]
+__all__ = ["ConnectionAdmin", "PaymentImportRunAdmin", "PaymentNotificationAdmin", "errors_admin"]
 
 
 @admin.register(Connection)
-class ConnectionAdmin(StatusPages, ExportPages, PaymentImportPages, ConnectionSettingsAdmin):
+class ConnectionAdmin(
+    StatusPages, ExportPages, PaymentImportPages, NotificationPages, ConnectionSettingsAdmin
+):
     """Admin → Sage Intacct → Connections."""

@@ -1,5 +1,6 @@
 """The integration's models, as Django finds them: each lives with its capability
-(`connections.models`, `payments.models`, `monitoring.models`); this module only hands them on."""
+(`connections.models`, `payments.models`, `monitoring.models`, `notifications.models`); this
+module only hands them on."""
 
 from .connections.models import (
     AR_CATEGORIES,
@@ -21,6 +22,7 @@ from .connections.models import (
     Side,
 )
 from .monitoring.models import MonitorState
+from .notifications.models import NotificationEndpoint, PaymentNotification
 from .payments.models import PaymentImportRun
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "DimensionSource",
     "DimensionValueMap",
     "MonitorState",
+    "NotificationEndpoint",
     "PaymentImportRun",
+    "PaymentNotification",
     "Side",
 ]

@@ -21,6 +21,7 @@ from .connections.schedules import (
 from .export import ExportSummary, loads_export, trips_export
 from .export import connection_export as export_all
 from .monitoring import alerts_send, export_run_record
+from .notifications.services import notification_import
 from .payments import payments_import
 
 __all__ = [
@@ -141,3 +142,13 @@ def connection_payments_import(connection_id: int) -> dict:
 def connection_alerts_send() -> dict:
     """Email the admins of each connection whose problems changed (one email per change)."""
     return {"sent": alerts_send()}
+
+
+def payment_notification_import(notification_id: int) -> dict:
+    """Import the payments a notification named, read back from Sage. Safe to run twice: the
+    notification is claimed with a conditional update, and each Sage payment detail is stored
+    once per connection."""
+    notification = notification_import(notification_id=notification_id)
+    if notification is None:
+        return {"skipped": "already claimed or finished"}
+    return {"status": notification.status, "run": notification.run_id}

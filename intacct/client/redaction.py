@@ -19,6 +19,10 @@ _PAIR_SECRET = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# The secret in a payment notification URL (/intacct/notify/<connection>/<secret>/payments/),
+# as a web server's access log line writes it.
+_NOTIFY_SECRET = re.compile(r"(/intacct/notify/\d+/)[^/\s\"'?#]+(/payments)")
+
 
 def redact_xml(text: str) -> str:
     """`text` with every <password> and <sessionid> element's content masked."""
@@ -31,5 +35,7 @@ def _mask_pair(match: re.Match) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with XML secrets and key=value / "key": "value" secrets masked."""
+    """`text` with XML secrets, key=value / "key": "value" secrets and the secret of a payment
+    notification URL masked."""
+    text = _NOTIFY_SECRET.sub(rf"\g<1>{MASK}\g<2>", text)
     return _PAIR_SECRET.sub(_mask_pair, redact_xml(text))

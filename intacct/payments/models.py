@@ -21,13 +21,16 @@ class PaymentImportRun(models.Model):
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
         COMMAND = "command", "Command"
+        NOTIFICATION = "notification", "Notification"
 
     connection = models.ForeignKey(
         Connection, on_delete=models.CASCADE, related_name="payment_import_runs"
     )
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.SCHEDULE)
     backfill = models.BooleanField(
-        default=False, help_text="The window was given (--since / --until), not the lookback."
+        default=False,
+        help_text="The window was given (--since / --until) or the payments were named (a "
+        "notification), not the lookback.",
     )
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()

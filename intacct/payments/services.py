@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounting import models as am
+from intacct.client import Q as SageQ
 from intacct.client import errors
 from intacct.connections.crypto import CredentialDecryptError
 from intacct.connections.models import AdvancedSettings, Connection
@@ -47,6 +48,7 @@ from .models import PaymentImportRun
 from .reading import (
     AP,
     AR,
+    KEYS_PER_QUERY,
     PAGE_SIZE,
     SIDES,
     Line,
@@ -260,8 +262,13 @@ def payments_import(
     client=None,
     trigger: str = PaymentImportRun.Trigger.SCHEDULE,
     page_size: int = PAGE_SIZE,
+    payment_keys: dict[str, list[str]] | None = None,
 ) -> PaymentImportRun:
     """Import the payments Sage recorded (or changed) in a window; returns the run's log row.
+
+    With `payment_keys` ({"ARPYMT": [RECORDNO, ...], "APPYMT": [...]}, at most
+    `KEYS_PER_QUERY` per object) only those payments are read, whatever their date: a narrow
+    import (a payment notification). Like a backfill it never moves the scheduled window.
 
     Without `since` and `until` the window follows the lookback rule (`payment_window_start`)
     up to now. With either, it is a backfill: `since` (a date means its midnight, local time)
@@ -272,7 +279,7 @@ def payments_import(
     """
     now = timezone.now()
     payment_runs_reap(connection=connection, now=now)
-    backfill = since is not None or until is not None
+    backfill = since is not None or until is not None or payment_keys is not None
     window_start = (
         _start_of(since)
         if since is not None
@@ -295,9 +302,17 @@ def payments_import(
     requests_before = client.requests_sent
     tally = Tally()
     try:
-        window = window_filter(window_start, window_end)
+        reads = (
+            [(side, window_filter(window_start, window_end)) for side in SIDES]
+            if payment_keys is None
+            else [
+                (side, SageQ.in_("RECORDNO", sorted(set(keys))[:KEYS_PER_QUERY]))
+                for side in SIDES
+                if (keys := payment_keys.get(side.payment_object))
+            ]
+        )
         lines = _unique(
-            line for side in SIDES for line in lines_read(client, side, window, page_size)
+            line for side, where in reads for line in lines_read(client, side, where, page_size)
         )
         tally.fetched = len(lines)
         ledger = _ledger(connection, lines)

@@ -8,14 +8,23 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import services
-from .models import SandboxBill, SandboxFaults, SandboxInvoice, SandboxPayment, SandboxUser
+from . import notify, services
+from .models import (
+    SandboxBill,
+    SandboxFaults,
+    SandboxInvoice,
+    SandboxNotificationDelivery,
+    SandboxNotificationTarget,
+    SandboxPayment,
+    SandboxUser,
+)
 
 
 def _run(modeladmin, request, queryset, action, done: str):
@@ -248,3 +257,60 @@ class SandboxUserAdmin(admin.ModelAdmin):
     def restore(self, request, queryset):
         count = queryset.update(is_active=True)
         self.message_user(request, f"{count} user(s) restored.", messages.SUCCESS)
+
+
+@admin.register(SandboxNotificationTarget)
+class SandboxNotificationTargetAdmin(admin.ModelAdmin):
+    """The sandbox company's payment Smart Events: on or off, and where they post."""
+
+    list_display = ["company", "enabled", "url"]
+    list_select_related = ["company"]
+    fields = ["company", "enabled", "url", "ar_body", "ap_body"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "http"}}  # the sandbox runs on http
+
+
+@admin.register(SandboxNotificationDelivery)
+class SandboxNotificationDeliveryAdmin(ConsoleAdmin):
+    """The delivery log: what the sandbox posted, its answers, retries and give-ups."""
+
+    list_display = [
+        "created_at",
+        "sage_object",
+        "record_no",
+        "event",
+        "status",
+        "attempts",
+        "last_status",
+        "short_answer",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "sage_object"]
+    fields = [
+        "target",
+        "sage_object",
+        "record_no",
+        "event",
+        "url",
+        "body",
+        "status",
+        "attempts",
+        "last_status",
+        "last_answer",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+    actions = ["deliver_again"]
+
+    @admin.display(description="Answer")
+    def short_answer(self, obj):
+        return obj.last_answer[:120]
+
+    @admin.action(description="Deliver again now")
+    def deliver_again(self, request, queryset):
+        count = 0
+        for delivery in queryset:
+            notify.sandbox_delivery_retry(delivery=delivery)
+            count += 1
+        self.message_user(request, f"{count} notification(s) queued again.", messages.SUCCESS)

@@ -191,3 +191,83 @@ class SandboxPayment(SandboxRecord):
     class Meta:
         proxy = True
         verbose_name = "Sage payment"
+
+
+# The HTTP post body of the Smart Events the connection's Advanced step asks for (Sage fills in
+# the {!OBJECT.FIELD!} tokens). The sandbox keeps its own copy, since it imports nothing of the
+# integration; tests/intacct/test_notifications.py holds the two together.
+def smart_event_body(sage_object: str) -> str:
+    return (
+        f'{{"object": "{sage_object}", "recordno": "{{!{sage_object}.RECORDNO!}}", '
+        f'"whenmodified": "{{!{sage_object}.WHENMODIFIED!}}"}}'
+    )
+
+
+def _ar_body() -> str:
+    return smart_event_body("ARPYMT")
+
+
+def _ap_body() -> str:
+    return smart_event_body("APPYMT")
+
+
+class SandboxNotificationTarget(models.Model):
+    """The sandbox company's Smart Events on AR and AP payments (action HTTP Post, events Add
+    and Set): on or off, the URL they post to, and their bodies."""
+
+    company = models.OneToOneField(
+        SandboxCompany, on_delete=models.CASCADE, related_name="notification_target"
+    )
+    enabled = models.BooleanField(
+        "Send payment notifications",
+        default=True,
+        help_text="Post to the URL when a payment is recorded or voided in the console.",
+    )
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        help_text="The connection's notification URL (its Advanced step, Create the "
+        "notification URL).",
+    )
+    ar_body = models.TextField("AR payment (ARPYMT) body", default=_ar_body)
+    ap_body = models.TextField("AP payment (APPYMT) body", default=_ap_body)
+
+    class Meta:
+        verbose_name = "sandbox payment notification setting"
+
+    def __str__(self):
+        return f"Payment notifications of {self.company}"
+
+
+class SandboxNotificationDelivery(models.Model):
+    """One notification the sandbox sent (or tried to): the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RETRYING = "retrying", "Retrying"
+        DELIVERED = "delivered", "Delivered"
+        GAVE_UP = "gave_up", "Gave up (left to the 12-hour import)"
+
+    target = models.ForeignKey(
+        SandboxNotificationTarget, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    sage_object = models.CharField(max_length=10)
+    record_no = models.CharField(max_length=20)
+    event = models.CharField(max_length=10, default="Add")
+    url = models.CharField(max_length=500)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_answer = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "sandbox notification delivery"
+        verbose_name_plural = "sandbox notification deliveries"
+
+    def __str__(self):
+        return f"{self.sage_object} {self.record_no} ({self.get_status_display()})"

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from . import demo, engine
+from . import demo, engine, notify
 from . import errors as e
 from .catalog import ALL_MODULES
 from .models import (
@@ -133,7 +133,8 @@ def sandbox_payment_record(
     memo: str = "",
     paid_on: dt.date | None = None,
 ) -> SandboxRecord:
-    """Record a payment of `amount` (default: all that is due) against an invoice or bill."""
+    """Record a payment of `amount` (default: all that is due) against an invoice or bill;
+    the company's payment Smart Event, when on, notifies its URL (`notify`)."""
     if document.object not in ("ARINVOICE", "APBILL"):
         raise SandboxActionError("Payments apply to AR invoices and AP bills only.")
     ar = document.object == "ARINVOICE"
@@ -144,7 +145,7 @@ def sandbox_payment_record(
         raise SandboxActionError(
             f"Unknown payment method '{method}'; use one of {', '.join(PAYMENT_METHODS)}."
         ) from None
-    return _guard(
+    payment = _guard(
         lambda: engine.payment_apply(
             document.company,
             "ARPYMT" if ar else "APPYMT",
@@ -159,6 +160,8 @@ def sandbox_payment_record(
             now=timezone.now(),
         )
     )
+    notify.sandbox_notify(payment=payment, event="Add")
+    return payment
 
 
 @transaction.atomic
@@ -166,6 +169,7 @@ def sandbox_payment_void(*, payment: SandboxRecord) -> SandboxRecord:
     if payment.object not in ("ARPYMT", "APPYMT"):
         raise SandboxActionError("Only AR and AP payments can be voided.")
     engine.payment_void(payment, now=timezone.now())
+    notify.sandbox_notify(payment=payment, event="Set")
     return payment
 
 

@@ -49,12 +49,10 @@ def sandbox_requests() -> list[bytes]:
 
 
 @pytest.fixture
-def sandbox(db, settings, sandbox_requests):
-    """The seeded demo Sage company, with the client's HTTP seam routed into the gateway and
-    the app's settings pointed at it."""
+def sandbox_http(db, settings, sandbox_requests):
+    """The `responses` mock every HTTP request of the test goes through, with Sage's gateway
+    URL routed into the sandbox (tests may route more URLs through it)."""
     settings.INTACCT_ENDPOINT_URL = SANDBOX_URL
-    company = sandbox_seed()
-    sandbox_faults_clear()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
 
         def reply(request):
@@ -63,7 +61,16 @@ def sandbox(db, settings, sandbox_requests):
             return answer.status, answer.headers, answer.body
 
         rsps.add_callback(responses.POST, SANDBOX_URL, callback=reply)
-        yield company
+        yield rsps
+
+
+@pytest.fixture
+def sandbox(sandbox_http):
+    """The seeded demo Sage company, with the client's HTTP seam routed into the gateway and
+    the app's settings pointed at it."""
+    company = sandbox_seed()
+    sandbox_faults_clear()
+    return company
 
 
 @pytest.fixture

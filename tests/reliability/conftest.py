@@ -20,9 +20,9 @@ from intacct.sandbox import gateway
 from intacct.sandbox.models import SandboxRecord
 from intacct.sandbox.services import sandbox_payment_record
 from tests import factories as f
-from tests.intacct.conftest import connect, connection, sandbox, sandbox_requests
+from tests.intacct.conftest import connect, connection, sandbox, sandbox_http, sandbox_requests
 
-__all__ = ["connect", "connection", "sandbox", "sandbox_requests"]
+__all__ = ["connect", "connection", "sandbox", "sandbox_http", "sandbox_requests"]
 
 
 @pytest.fixture(autouse=True)
@@ -242,6 +242,25 @@ def world(connection):
     m.DimensionValueMap.objects.create(mapping=dimension, tms_value="Dallas", sage_value="OPS")
     m.CustomPaymentTerm.objects.create(
         connection=connection, customer=load.customer, term_name="Net 15"
+    )
+    from intacct.notifications.services import notification_receive, notification_secret_rotate
+    from intacct.sandbox.models import SandboxNotificationDelivery, SandboxNotificationTarget
+
+    notification_secret_rotate(connection=connection)
+    notification_receive(connection=connection, body=b'{"test": true}')
+    target = SandboxNotificationTarget.objects.create(
+        company_id=SandboxRecord.objects.values_list("company_id", flat=True).first(),
+        url="http://testserver/intacct/notify/1/x/payments/",
+        enabled=False,
+    )
+    SandboxNotificationDelivery.objects.create(
+        target=target,
+        sage_object="ARPYMT",
+        record_no="1",
+        url=target.url,
+        body="{}",
+        status=SandboxNotificationDelivery.Status.GAVE_UP,
+        created_at=timezone.now(),
     )
     Group.objects.get_or_create(name="Dispatchers")
     Task.objects.create(

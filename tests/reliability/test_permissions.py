@@ -30,6 +30,8 @@ POST_ONLY = {
     "intacct_primary_sync",
     "intacct_export_now",
     "intacct_import_payments_now",
+    "intacct_notification_rotate",
+    "intacct_notification_test",
 }
 
 
@@ -65,8 +67,10 @@ def needed(name: str, model_admin) -> str:
             ("connection", "delete"),
             ("paymentimportrun", "add"),
             ("paymentimportrun", "delete"),
+            ("paymentnotification", "add"),
+            ("paymentnotification", "delete"),
         }:
-            return NOBODY  # connections come from the wizard; the import log is read-only
+            return NOBODY  # connections come from the wizard; the import logs are read-only
         return MANAGE
     if opts.app_label != "accounting":
         return NOBODY  # users, groups, the task cluster, the sandbox: superusers only
@@ -128,7 +132,8 @@ def action_permission(model, action: str) -> str:
         return NOBODY
     if action == "delete_selected":
         if opts.model_name in ("errortransaction", "syncrecord") or (
-            opts.app_label == "intacct" and opts.model_name in ("connection", "paymentimportrun")
+            opts.app_label == "intacct"
+            and opts.model_name in ("connection", "paymentimportrun", "paymentnotification")
         ):
             return NOBODY
         return MANAGE if opts.app_label == "intacct" else f"accounting.delete_{opts.model_name}"

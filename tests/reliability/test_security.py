@@ -311,6 +311,8 @@ def test_state_changing_requests_without_a_csrf_token_are_refused(world, django_
         (reverse("admin:intacct_primary_sync", args=[connection.pk]), {"on": "0"}),
         (reverse("admin:intacct_export_now", args=[connection.pk]), {}),
         (reverse("admin:intacct_import_payments_now", args=[connection.pk]), {}),
+        (reverse("admin:intacct_notification_rotate", args=[connection.pk]), {}),
+        (reverse("admin:intacct_notification_test", args=[connection.pk]), {}),
         (reverse("admin:intacct_disconnect", args=[connection.pk]), {"confirm": "on"}),
         (reverse("admin:intacct_wizard_ar", args=[connection.pk]), AR_DEFAULTS),
         (reverse("admin:accounting_errortransaction_sync_all"), {}),
@@ -335,7 +337,15 @@ def test_state_changing_requests_without_a_csrf_token_are_refused(world, django_
 
 
 def test_pages_that_only_change_state_refuse_a_get(world, admin_client, quiet_refusals):
-    for name in ("test", "refresh", "primary_sync", "export_now", "import_payments_now"):
+    for name in (
+        "test",
+        "refresh",
+        "primary_sync",
+        "export_now",
+        "import_payments_now",
+        "notification_rotate",
+        "notification_test",
+    ):
         url = reverse(f"admin:intacct_{name}", args=[world.pk])
         assert admin_client.get(url).status_code == 405, url
     world.refresh_from_db()

@@ -1,10 +1,12 @@
-"""Re-encrypt every stored Sage password under the newest INTACCT_FERNET_KEYS key."""
+"""Re-encrypt every stored Sage password (and payment notification secret) under the newest
+INTACCT_FERNET_KEYS key."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from intacct.connections import crypto
 from intacct.connections.models import Connection
+from intacct.notifications.models import NotificationEndpoint
 
 
 class Command(BaseCommand):
@@ -24,7 +26,27 @@ class Command(BaseCommand):
                 password_encrypted=rotated, session_encrypted=_rotated(connection)
             )
             count += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} stored password(s)."))
+        secrets = 0
+        for endpoint in NotificationEndpoint.objects.select_for_update().select_related(
+            "connection__subsidiary"
+        ):
+            try:
+                rotated = crypto.rotate(endpoint.secret_encrypted)
+            except crypto.CredentialDecryptError:
+                raise CommandError(
+                    f"{endpoint.connection.subsidiary}: the payment notification secret cannot "
+                    "be decrypted with any key in INTACCT_FERNET_KEYS. Create a new notification "
+                    "URL on the connection's Advanced step, then run this again. Nothing was "
+                    "changed."
+                ) from None
+            NotificationEndpoint.objects.filter(pk=endpoint.pk).update(secret_encrypted=rotated)
+            secrets += 1
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-encrypted {count} stored password(s). "
+                f"Re-encrypted {secrets} payment notification secret(s)."
+            )
+        )
 
 
 def _rotated(connection: Connection) -> str:
