@@ -201,6 +201,8 @@ INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
 # How long an export run's claim on a document holds before another run takes it over.
 INTACCT_CLAIM_LEASE_SECONDS = env.int("INTACCT_CLAIM_LEASE_SECONDS", default=120)
 INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)
+# Reconcile with Sage (the drift report) runs this often per active connection: daily.
+INTACCT_RECONCILE_INTERVAL_MINUTES = env.int("INTACCT_RECONCILE_INTERVAL_MINUTES", default=24 * 60)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -1,5 +1,5 @@
 """The integration's models, as Django finds them: each lives with its capability
-(`connections.models`, `payments.models`); this module only hands them on."""
+(`connections.models`, `payments.models`, `reconcile.models`); this module only hands them on."""
 
 from .connections.models import (
     AR_CATEGORIES,
@@ -21,6 +21,7 @@ from .connections.models import (
     Side,
 )
 from .payments.models import PaymentImportRun
+from .reconcile.models import ReconcileFinding, ReconcileRun
 
 __all__ = [
     "AR_CATEGORIES",
@@ -40,5 +41,7 @@ __all__ = [
     "DimensionSource",
     "DimensionValueMap",
     "PaymentImportRun",
+    "ReconcileFinding",
+    "ReconcileRun",
     "Side",
 ]

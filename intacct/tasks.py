@@ -14,14 +14,23 @@ from .connections.schedules import (
     EXPORT_TASK,
     LOADS_TASK,
     PAYMENT_TASK,
+    RECONCILE_TASK,
     TRIP_TASK,
     schedules_ensure,
 )
 from .export import ExportSummary, loads_export, trips_export
 from .export import connection_export as export_all
 from .payments import payments_import
+from .reconcile.services import connection_reconcile as reconcile
 
-__all__ = ["EXPORT_TASK", "LOADS_TASK", "PAYMENT_TASK", "TRIP_TASK", "schedules_ensure"]
+__all__ = [
+    "EXPORT_TASK",
+    "LOADS_TASK",
+    "PAYMENT_TASK",
+    "RECONCILE_TASK",
+    "TRIP_TASK",
+    "schedules_ensure",
+]
 
 logger = logging.getLogger("intacct.tasks")
 
@@ -126,3 +135,22 @@ def connection_payments_import(connection_id: int) -> dict:
         run.status,
     )
     return {"run": run.pk, "status": run.status, "applied": run.applied, "error": run.error}
+
+
+def connection_reconcile(connection_id: int) -> dict:
+    """Compare the connection's ledger with Sage (Reconcile with Sage). Safe to run twice: a
+    second run finds the same drift and opens no second Error Transaction."""
+    connection = Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    if connection is None or not connection.is_syncing:
+        return {"skipped": "connection not active"}
+    run = reconcile(connection=connection)
+    logger.info(
+        "Reconcile for %s: %s, %s ledger rows, %s Sage documents, %s requests, found %s",
+        connection.subsidiary,
+        run.status,
+        run.ledger_documents,
+        run.sage_documents,
+        run.requests,
+        run.counts or "nothing",
+    )
+    return {"run": run.pk, "status": run.status, "counts": run.counts, "error": run.error}
