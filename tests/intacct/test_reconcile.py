@@ -3,6 +3,7 @@ delete, pay, create by hand with our number) shows in the report with its fix, o
 Transaction per document, and goes away (the error closed) once both sides agree."""
 
 import datetime as dt
+import functools
 import io
 from decimal import Decimal
 
@@ -16,8 +17,10 @@ from django_q.models import Schedule
 
 from accounting import models as am
 from intacct import tasks
-from intacct.client import InvoiceLine
+from intacct.client import IntacctClient, InvoiceLine
 from intacct.client import functions as fn
+from intacct.client.errors import IntacctError
+from intacct.connections import sage
 from intacct.connections.sage import client_for
 from intacct.errors import drift
 from intacct.errors.fixes import error_transaction_fix
@@ -25,7 +28,11 @@ from intacct.errors.kinds import error_transaction_retryable_here
 from intacct.reconcile import services as reconcile
 from intacct.reconcile.models import ReconcileFinding, ReconcileRun
 from intacct.sandbox.models import SandboxRecord
-from intacct.sandbox.services import sandbox_document_reverse, sandbox_user_set_active
+from intacct.sandbox.services import (
+    sandbox_document_reverse,
+    sandbox_faults_set,
+    sandbox_user_set_active,
+)
 from tests.intacct.sandbox_routing import make_client
 
 from .test_payments import exported_load, exported_trip, pay, sage_document
@@ -483,3 +490,83 @@ def test_activation_schedules_a_daily_reconcile_and_the_task_is_thin(connection,
 
     assert first["counts"] == second["counts"] == {Kind.REVERSED: 1}
     assert open_drift_errors().count() == 1
+
+
+# --- faults: Sage not answering, a worker killed mid-run ------------------------------------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """The backoffs the application's clients would have slept (none is slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr(sage, "IntacctClient", functools.partial(IntacctClient, sleep=slept.append))
+    return slept
+
+
+def test_a_page_whose_answer_is_lost_is_read_again_and_the_run_is_the_same(connection, sleeps):
+    load = exported_load(connection)
+    sandbox_document_reverse(document=sage_document(load))
+    client = sage.client_for(connection)
+    sandbox_faults_set(drop_next=1)  # the first readByQuery is answered with 524, no data
+
+    result = run(connection, client=client)
+
+    assert result.counts == {Kind.REVERSED: 1}
+    assert open_drift_errors().count() == 1
+    assert len(sleeps) == 1  # one retry after a backoff
+
+
+def test_sage_down_past_the_retries_fails_the_run_and_leaves_the_errors_as_they_were(
+    connection, sleeps
+):
+    load = exported_load(connection)
+    sandbox_document_reverse(document=sage_document(load))
+    run(connection)
+    sandbox_faults_set(fail_next=20, fail_status=503)
+
+    failed = run(connection)
+
+    assert failed.status == ReconcileRun.Status.FAILED
+    assert "503" in failed.error or "unavailable" in failed.error.lower()
+    assert not failed.findings.exists()
+    assert open_drift_errors().count() == 1  # not closed for lack of an answer
+    assert reconcile.reconcile_last(connection=connection) == failed
+
+
+def test_a_worker_killed_before_storing_leaves_a_running_row_and_the_next_run_settles(
+    connection, monkeypatch
+):
+    load = exported_load(connection)
+    sandbox_document_reverse(document=sage_document(load))
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the worker is stopped between Sage's answer and the writes
+
+    monkeypatch.setattr(ReconcileFinding.objects, "bulk_create", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(connection)
+    monkeypatch.undo()
+
+    interrupted = ReconcileRun.objects.get()
+    assert interrupted.status == ReconcileRun.Status.RUNNING
+    assert not Error.objects.exists()  # the error writes rolled back with the findings
+    assert reconcile.reconcile_last(connection=connection) is None
+
+    settled = run(connection)
+
+    assert settled.counts == {Kind.REVERSED: 1}
+    assert open_drift_errors().count() == 1
+
+
+def test_linking_when_sage_does_not_answer_links_nothing(connection, sleeps):
+    exported_load(connection)
+    am.SyncRecord.objects.update(record_no="", state=am.SyncRecord.State.UNKNOWN)
+    finding = run(connection).findings.get()
+    sandbox_faults_set(fail_next=20, fail_status=503)
+
+    with pytest.raises(IntacctError):
+        reconcile.reconcile_link(finding=finding)
+
+    assert am.SyncRecord.objects.get().record_no == ""
+    finding.refresh_from_db()
+    assert finding.resolved_at is None
