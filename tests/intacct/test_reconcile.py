@@ -222,6 +222,21 @@ def test_an_invoice_created_by_hand_with_our_number_is_foreign(connection):
     )
     assert f"carries the Ledgerline number of Load {load.number}" in error.message
     assert other.pk != load.pk
+    assert error_transaction_fix(error=error).key == "drift_foreign"
+
+
+def test_the_error_transaction_page_of_drift_shows_its_fix_and_no_retry(admin_client, connection):
+    load = exported_load(connection)
+    sandbox_document_reverse(document=sage_document(load))
+    run(connection)
+    error = open_drift_errors().get()
+
+    page = admin_client.get(
+        reverse("admin:accounting_errortransaction_change", args=[error.pk])
+    ).content.decode()
+
+    assert reverse("admin:intacct_reconcile", args=[connection.pk]) in page
+    assert drift.NOT_RETRYABLE.split(":")[0] in page
 
 
 def test_an_invoice_typed_in_sage_for_a_load_never_exported_is_foreign(connection):
