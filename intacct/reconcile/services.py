@@ -530,19 +530,15 @@ def reconcile_payments_import(*, run: ReconcileRun, client=None) -> PaymentImpor
     """Import the payments of the documents `run` found paid in Sage and open in the TMS: a
     payment import backfilling from the oldest such document's date to today (the import's
     own rules apply and nothing is stored twice). Raises ReconcileError when there is none."""
-    dates = [
-        d
-        for d in run.findings.filter(kind=Kind.PAID, resolved_at=None).values_list(
-            "sage_date", flat=True
-        )
-        if d
-    ]
-    if not run.findings.filter(kind=Kind.PAID, resolved_at=None).exists():
+    paid = list(
+        run.findings.filter(kind=Kind.PAID, resolved_at=None).values_list("sage_date", flat=True)
+    )
+    if not paid:
         raise ReconcileError(NOTHING_TO_IMPORT)
     today = timezone.localdate()
     return payments_import(
         connection=run.connection,
-        since=min(dates, default=today - dt.timedelta(days=1)),
+        since=min((d for d in paid if d), default=today - dt.timedelta(days=1)),
         until=today,
         client=client,
         trigger=PaymentImportRun.Trigger.COMMAND,
