@@ -96,7 +96,7 @@ class ReconcilePages:
             (
                 require_POST(self.reconcile_link),
                 "reconcile_link",
-                "<int:pk>/reconcile/link/<int:finding_id>/",
+                "<int:pk>/reconcile/link/",
             ),
             (
                 require_POST(self.reconcile_import_payments),
@@ -163,11 +163,13 @@ class ReconcilePages:
             self.message_user(request, RECONCILED.format(verdict=verdict(run)), level)
         return redirect("admin:intacct_reconcile", pk)
 
-    def reconcile_link(self, request, pk, finding_id):
+    def reconcile_link(self, request, pk):
+        """Link the finding named in the form (`finding`) to its ledger row."""
         connection = self._connection(pk)
+        finding_id = request.POST.get("finding", "")
         finding = get_object_or_404(
             ReconcileFinding.objects.select_related("run__connection", "record"),
-            pk=finding_id,
+            pk=int(finding_id) if finding_id.isdigit() else 0,
             run__connection=connection,
         )
         try:

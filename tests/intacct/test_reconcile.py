@@ -442,7 +442,9 @@ def test_link_on_the_page(admin_client, connection):
     finding = run(connection).findings.get()
 
     response = admin_client.post(
-        reverse("admin:intacct_reconcile_link", args=[connection.pk, finding.pk]), follow=True
+        reverse("admin:intacct_reconcile_link", args=[connection.pk]),
+        {"finding": finding.pk},
+        follow=True,
     )
 
     assert f"now linked to Load {load.number}" in response.content.decode()

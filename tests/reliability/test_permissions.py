@@ -30,6 +30,9 @@ POST_ONLY = {
     "intacct_primary_sync",
     "intacct_export_now",
     "intacct_import_payments_now",
+    "intacct_reconcile_now",
+    "intacct_reconcile_link",
+    "intacct_reconcile_import_payments",
 }
 
 
