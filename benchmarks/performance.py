@@ -31,8 +31,9 @@ from benchmarks.harness import (
     django_setup,
     measure,
 )
+from benchmarks.reconcile import reconcile_scenario
 
-SCENARIOS = ("export", "rerun", "payments", "admin", "payload")
+SCENARIOS = ("export", "rerun", "payments", "admin", "payload", "reconcile")
 
 
 @dataclass
@@ -75,7 +76,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--scenarios",
         default=",".join(SCENARIOS),
-        help=f"comma-separated subset of {', '.join(SCENARIOS)} (payments and rerun need export)",
+        help=f"comma-separated subset of {', '.join(SCENARIOS)} (payments, rerun, reconcile need export)",
     )
     parser.add_argument(
         "--database-url",
@@ -87,8 +88,8 @@ def parse_args(argv=None):
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    if {"rerun", "payments"} & set(args.scenarios) and "export" not in args.scenarios:
-        parser.error("rerun and payments work on what the export scenario exported")
+    if {"rerun", "payments", "reconcile"} & set(args.scenarios) and "export" not in args.scenarios:
+        parser.error("rerun, payments and reconcile work on what the export scenario exported")
     return args
 
 
@@ -150,6 +151,8 @@ def run(args, sandbox: InProcessSandbox) -> tuple[list[Measurement], list[Target
         payments_scenario(args, sandbox, main, rows, targets)
     if "admin" in args.scenarios:
         admin_scenario(args, sandbox, [main.subsidiary, baseline.subsidiary], rows, targets)
+    if "reconcile" in args.scenarios:
+        reconcile_scenario(args, sandbox, main, rows, targets, Target)
     rows.sort(key=lambda row: row.label[0])  # in scenario order
     return rows, targets
 

@@ -238,6 +238,8 @@ INTACCT_STATUS_TOKEN = env.str("INTACCT_STATUS_TOKEN", default="")
 INTACCT_PUBLIC_URL = env.str("INTACCT_PUBLIC_URL", default="")
 INTACCT_NOTIFY_MAX_BYTES = env.int("INTACCT_NOTIFY_MAX_BYTES", default=16384)
 INTACCT_NOTIFY_PER_MINUTE = env.int("INTACCT_NOTIFY_PER_MINUTE", default=60)
+# Reconcile with Sage (the drift report) runs this often per active connection: daily.
+INTACCT_RECONCILE_INTERVAL_MINUTES = env.int("INTACCT_RECONCILE_INTERVAL_MINUTES", default=24 * 60)
 
 # --- Logging ------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

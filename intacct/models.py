@@ -1,6 +1,6 @@
 """The integration's models, as Django finds them: each lives with its capability
-(`connections.models`, `payments.models`, `monitoring.models`, `notifications.models`); this
-module only hands them on."""
+(`connections.models`, `payments.models`, `monitoring.models`, `notifications.models`,
+`reconcile.models`); this module only hands them on."""
 
 from .connections.models import (
     AR_CATEGORIES,
@@ -24,6 +24,7 @@ from .connections.models import (
 from .monitoring.models import MonitorState
 from .notifications.models import NotificationEndpoint, PaymentNotification
 from .payments.models import PaymentImportRun
+from .reconcile.models import ReconcileFinding, ReconcileRun
 
 __all__ = [
     "AR_CATEGORIES",
@@ -46,5 +47,7 @@ __all__ = [
     "NotificationEndpoint",
     "PaymentImportRun",
     "PaymentNotification",
+    "ReconcileFinding",
+    "ReconcileRun",
     "Side",
 ]

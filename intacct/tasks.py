@@ -15,6 +15,7 @@ from .connections.schedules import (
     EXPORT_TASK,
     LOADS_TASK,
     PAYMENT_TASK,
+    RECONCILE_TASK,
     TRIP_TASK,
     schedules_ensure,
 )
@@ -23,12 +24,14 @@ from .export import connection_export as export_all
 from .monitoring import alerts_send, export_run_record
 from .notifications.services import notification_import
 from .payments import payments_import
+from .reconcile.services import connection_reconcile as reconcile
 
 __all__ = [
     "ALERTS_TASK",
     "EXPORT_TASK",
     "LOADS_TASK",
     "PAYMENT_TASK",
+    "RECONCILE_TASK",
     "TRIP_TASK",
     "schedules_ensure",
 ]
@@ -152,3 +155,22 @@ def payment_notification_import(notification_id: int) -> dict:
     if notification is None:
         return {"skipped": "already claimed or finished"}
     return {"status": notification.status, "run": notification.run_id}
+
+
+def connection_reconcile(connection_id: int) -> dict:
+    """Compare the connection's ledger with Sage (Reconcile with Sage). Safe to run twice: a
+    second run finds the same drift and opens no second Error Transaction."""
+    connection = Connection.objects.select_related("subsidiary").filter(pk=connection_id).first()
+    if connection is None or not connection.is_syncing:
+        return {"skipped": "connection not active"}
+    run = reconcile(connection=connection)
+    logger.info(
+        "Reconcile for %s: %s, %s ledger rows, %s Sage documents, %s requests, found %s",
+        connection.subsidiary,
+        run.status,
+        run.ledger_documents,
+        run.sage_documents,
+        run.requests,
+        run.counts or "nothing",
+    )
+    return {"run": run.pk, "status": run.status, "counts": run.counts, "error": run.error}

@@ -98,6 +98,7 @@ class ErrorTransaction(models.Model):
         NONE = "", "—"
         SYNCED = "synced", "A later export succeeded"
         MARKED_SYNCED = "marked_synced", "Marked as synced"
+        IN_AGREEMENT = "in_agreement", "In agreement with Sage (reconcile)"
 
     entity_type = models.CharField(
         "entity type", max_length=30, help_text="Load, Trip, Paystub, E-check, ..."

@@ -1,5 +1,6 @@
 """The schedules that run the integration, declared in code: per syncing connection, an export
-every INTACCT_EXPORT_INTERVAL_MINUTES and a payment import every 12 hours.
+every INTACCT_EXPORT_INTERVAL_MINUTES, a payment import every 12 hours and Reconcile with Sage
+every INTACCT_RECONCILE_INTERVAL_MINUTES (daily).
 
 Schedules name their task by its dotted path (`intacct.tasks`), so this module imports none of
 the work they start; connection services call `schedules_ensure` when a connection starts or
@@ -16,6 +17,7 @@ EXPORT_TASK = "intacct.tasks.connection_export"
 TRIP_TASK = "intacct.tasks.trip_export"
 LOADS_TASK = "intacct.tasks.loads_export_now"
 PAYMENT_TASK = "intacct.tasks.connection_payments_import"
+RECONCILE_TASK = "intacct.tasks.connection_reconcile"
 PAYMENT_IMPORT_INTERVAL_MINUTES = 12 * 60
 ALERTS_TASK = "intacct.tasks.connection_alerts_send"
 ALERTS_SCHEDULE = "Sage Intacct alerts"
@@ -30,14 +32,19 @@ def _payment_schedule_name(connection: Connection) -> str:
     return f"Sage Intacct payment import: {connection.subsidiary.code}"
 
 
+def _reconcile_schedule_name(connection: Connection) -> str:
+    return f"Sage Intacct reconcile: {connection.subsidiary.code}"
+
+
 def schedules_ensure() -> int:
-    """Create or update every schedule from code: per syncing connection, one export schedule
-    and one payment import every 12 hours; schedules of paused or disconnected connections are
-    removed; one alert check for all connections every 5 minutes. Returns how many connections
-    are scheduled."""
+    """Create or update every schedule from code: per syncing connection, one export schedule,
+    one payment import every 12 hours and one daily reconcile; schedules of paused or
+    disconnected connections are removed; one alert check for all connections every 5 minutes.
+    Returns how many connections are scheduled."""
     kinds = (
         (_export_schedule_name, EXPORT_TASK, settings.INTACCT_EXPORT_INTERVAL_MINUTES),
         (_payment_schedule_name, PAYMENT_TASK, PAYMENT_IMPORT_INTERVAL_MINUTES),
+        (_reconcile_schedule_name, RECONCILE_TASK, settings.INTACCT_RECONCILE_INTERVAL_MINUTES),
     )
     wanted = {func: set() for _, func, _ in kinds}
     for connection in Connection.objects.select_related("subsidiary"):

@@ -11,6 +11,7 @@ from intacct import messages as msg
 from intacct.client import errors as sage_errors
 from intacct.connections import models as m
 
+from . import drift
 from .kinds import (
     PARTY_FIELDS,
     admin_url,
@@ -333,6 +334,22 @@ RULES = (
 )
 
 
+# --- drift found by Reconcile with Sage (messages in `drift`) ----------------------------------
+
+
+def _reconcile(ctx):
+    return [
+        _connection_link(ctx, "intacct_reconcile", "Reconcile with Sage"),
+        *_document_link(ctx),
+    ]
+
+
+DRIFT_RULES = tuple(
+    Rule(key, (message,), problem, steps, _reconcile)
+    for key, message, problem, steps in drift.RULES
+)
+
+
 def _side(document_type: str) -> str:
     """The export's side of the document type ("ar" for a type it does not know)."""
     return getattr(document_kind(document_type), "side", "ar")
@@ -340,7 +357,7 @@ def _side(document_type: str) -> str:
 
 def rule_for(message: str) -> Rule | None:
     """The first troubleshooting rule whose message `message` is, or None."""
-    return next((rule for rule in RULES if rule.matches(message)), None)
+    return next((rule for rule in (*RULES, *DRIFT_RULES) if rule.matches(message)), None)
 
 
 def fix_for(rule: Rule, ctx: Context) -> Fix:

@@ -6,6 +6,8 @@ from django.urls import NoReverseMatch, reverse
 from accounting import models as am
 from intacct import export
 
+from . import drift
+
 Error = am.ErrorTransaction
 Attempt = am.ErrorAttempt
 
@@ -94,14 +96,25 @@ def admin_url(name: str, *args) -> str:
         return ""
 
 
+def error_transaction_is_drift(*, error: Error) -> bool:
+    """Whether Reconcile with Sage opened this row (drift, not a failed export)."""
+    details = error.details or []
+    return bool(details) and (details[0] or {}).get("description") == drift.DRIFT_DESCRIPTION
+
+
 def error_transaction_retryable_here(*, error: Error) -> bool:
-    """Whether Retry Sync / Sync All may send this row (Load, Trip, E-check, Paystub)."""
+    """Whether Retry Sync / Sync All may send this row (Load, Trip, E-check, Paystub; never
+    drift, which re-sending does not change)."""
+    if error_transaction_is_drift(error=error):
+        return False
     return error.entity_type.lower() in {e.lower() for e in RETRYABLE_ENTITY_TYPES}
 
 
 def error_transaction_where_to_retry(*, error: Error) -> tuple[str, str]:
     """For a row Retry Sync does not handle: the sentence saying where it is retried, and
     the URL of that page ("" when there is none)."""
+    if error_transaction_is_drift(error=error):
+        return drift.NOT_RETRYABLE, admin_url("intacct_connection_changelist")
     if error.document_type == "payment":
         return PAYMENT_NOT_RETRYABLE, admin_url("accounting_payment_change", error.document_id)
     page, url_name, own_action = ELSEWHERE.get(

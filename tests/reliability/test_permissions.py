@@ -32,6 +32,9 @@ POST_ONLY = {
     "intacct_import_payments_now",
     "intacct_notification_rotate",
     "intacct_notification_test",
+    "intacct_reconcile_now",
+    "intacct_reconcile_link",
+    "intacct_reconcile_import_payments",
 }
 
 
