@@ -173,8 +173,10 @@ if not DEBUG:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <ledgerline@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# The address alert emails link to (the connection page): the app's public URL.
-LEDGERLINE_BASE_URL = env.str("LEDGERLINE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address the app is served at, e.g. https://tms.example.com: alert emails link to it and
+# the payment notification URL Sage posts to is built on it. Empty: the address a page was
+# opened at (the notification URL) and the development server's (alert emails).
+LEDGERLINE_BASE_URL = env.str("LEDGERLINE_BASE_URL", default="").rstrip("/")
 
 # --- Task cluster (django-q2) -------------------------------------------------------------
 # ORM broker by default; Redis when REDIS_URL is set. retry must exceed timeout, or a task
@@ -232,10 +234,8 @@ INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", def
 # a bearer token that opens the status endpoint to a monitor (empty: staff sign-in only).
 INTACCT_ALERT_OPEN_ERRORS = env.int("INTACCT_ALERT_OPEN_ERRORS", default=10)
 INTACCT_STATUS_TOKEN = env.str("INTACCT_STATUS_TOKEN", default="")
-# Payment notifications (README "Payments within a minute"): the address Sage reaches the app
-# at (the Advanced step builds the URL from it; empty: the address the page was opened at), the
-# largest body accepted, and notifications accepted per connection per minute.
-INTACCT_PUBLIC_URL = env.str("INTACCT_PUBLIC_URL", default="")
+# Payment notifications (README "Payments within a minute"): the largest body accepted, and
+# notifications accepted per connection per minute.
 INTACCT_NOTIFY_MAX_BYTES = env.int("INTACCT_NOTIFY_MAX_BYTES", default=16384)
 INTACCT_NOTIFY_PER_MINUTE = env.int("INTACCT_NOTIFY_PER_MINUTE", default=60)
 # Reconcile with Sage (the drift report) runs this often per active connection: daily.

@@ -27,6 +27,8 @@ logger = logging.getLogger("intacct.monitoring")
 
 # The roles that manage the company profile (accounting.roles) hold this permission.
 ADMIN_PERMISSION = ("accounting", "manage_company_profile")
+# Links in alert emails when LEDGERLINE_BASE_URL is not set: the development server (bin/run).
+DEVELOPMENT_URL = "http://127.0.0.1:8000"
 LABELS = {
     CREDENTIALS: "Sage Intacct refuses the credentials",
     OPEN_ERRORS: "too many open Error Transactions",
@@ -103,7 +105,7 @@ def admin_emails() -> list[str]:
 def alert_email(status: ConnectionStatus, *, previous: str, recipients: list[str]) -> EmailMessage:
     """The one email for a change: every current problem with the link that fixes it, or the
     all clear naming what was resolved."""
-    base = settings.LEDGERLINE_BASE_URL
+    base = settings.LEDGERLINE_BASE_URL or DEVELOPMENT_URL
     who = f"{status.subsidiary} {status.subsidiary_name}"
     page = base + reverse("admin:intacct_connection_change", args=[status.connection_id])
     resolved = [c for c in previous.split(",") if c and c not in status.problem_codes]

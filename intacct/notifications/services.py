@@ -78,7 +78,7 @@ IMPORT_FAILED = (
 TEST_SENT = "Test notification sent to {url}: HTTP {status}. {detail}"
 TEST_UNREACHABLE = (
     "Test notification to {url} failed: {error}. Sage must reach this URL from the internet: "
-    "set INTACCT_PUBLIC_URL to the address the app is served at, and allow it through the "
+    "set LEDGERLINE_BASE_URL to the address the app is served at, and allow it through the "
     "firewall."
 )
 NO_SECRET = (
@@ -107,8 +107,8 @@ def notification_path(*, connection: Connection, secret: str) -> str:
 
 
 def notification_url(*, connection: Connection, secret: str, base_url: str) -> str:
-    """The full URL Sage posts to: INTACCT_PUBLIC_URL when set, else `base_url`."""
-    base = (settings.INTACCT_PUBLIC_URL or base_url).rstrip("/")
+    """The full URL Sage posts to: LEDGERLINE_BASE_URL when set, else `base_url`."""
+    base = (settings.LEDGERLINE_BASE_URL or base_url).rstrip("/")
     return base + notification_path(connection=connection, secret=secret)
 
 

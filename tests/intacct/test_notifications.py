@@ -539,14 +539,14 @@ def test_send_test_notification_posts_to_the_endpoint_and_shows_the_outcome(
 def test_send_test_notification_says_when_the_url_cannot_be_reached(
     admin_client, connection, secret, settings
 ):
-    settings.INTACCT_PUBLIC_URL = "http://unreachable.test"
+    settings.LEDGERLINE_BASE_URL = "http://unreachable.test"
     answer = admin_client.post(
         reverse("admin:intacct_notification_test", args=[connection.pk]), follow=True
     )
 
     text = answer.content.decode()
     assert "Test notification to http://unreachable.test/intacct/notify/" in text
-    assert "set INTACCT_PUBLIC_URL" in text
+    assert "set LEDGERLINE_BASE_URL" in text
 
 
 def test_the_sandbox_sends_the_body_the_advanced_step_asks_for():
