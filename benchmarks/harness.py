@@ -7,12 +7,21 @@ The sandbox runs in the benchmark's process: every HTTP call a Sage Intacct clie
 sandbox's fault knob sleeps the configured latency (`sandbox_faults_set(latency_ms=...)`).
 The time spent answering is measured apart (`sandbox_s`, `sandbox_cpu_s`), and the queries the
 sandbox makes on the shared database connection are not counted as the application's.
+
+Export sends its requests from sender threads (INTACCT_REQUESTS_IN_FLIGHT): the sandbox then
+answers on those threads, on their own database connections. Its own work (after the latency
+sleep) is kept as time intervals; a step's *own* time is its wall time less the union of those
+intervals, i.e. what the step takes against a Sage that answers in the latency alone. That is
+exact when requests go one at a time; with requests overlapping it is an estimate, since the
+application's thread may still make some progress while the sandbox works on another thread
+(they share the interpreter lock, so it cannot make much).
 """
 
 import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,6 +135,8 @@ class Counters:
     sandbox_s: float = 0.0  # wall time inside the sandbox, its added latency included
     sandbox_cpu_s: float = 0.0
     rss_by_request: list = field(default_factory=list)  # (request number, RSS MB)
+    # (start, end) perf_counter intervals of the sandbox's own work, the latency left out
+    work: list = field(default_factory=list)
 
     def copy(self) -> "Counters":
         return Counters(
@@ -133,13 +144,26 @@ class Counters:
         )
 
 
+def union_s(intervals, start: float, end: float) -> float:
+    """Seconds covered by the (start, end) intervals inside [start, end]."""
+    total, reach = 0.0, start
+    for left, right in sorted(intervals):
+        left, right = max(left, reach), min(right, end)
+        if right > left:
+            total += right - left
+            reach = right
+    return total
+
+
 class InProcessSandbox:
     """Routes every requests call to SANDBOX_URL into the sandbox gateway and keeps counts."""
 
     def __init__(self):
         self.counters = Counters()
-        self.in_sandbox = False
+        self.local = threading.local()  # .in_sandbox: this thread is answering a request
+        self.lock = threading.Lock()
         self.sample_rss = False
+        self.latency_s = 0.0  # what the sandbox sleeps before its work (its latency knob)
 
     def send(self, adapter, request, **kwargs):
         import requests
@@ -151,20 +175,24 @@ class InProcessSandbox:
             raise requests.ConnectionError(f"The benchmark reaches only the sandbox: {request.url}")
         body = request.body if isinstance(request.body, bytes) else request.body.encode()
         counters = self.counters
-        counters.requests += 1
-        counters.writes += sum(
-            1 for name in _FUNCTION.findall(body) if name.decode() in WRITE_FUNCTIONS
-        )
-        wall, cpu = time.perf_counter(), time.process_time()
-        self.in_sandbox = True
+        writes = sum(1 for name in _FUNCTION.findall(body) if name.decode() in WRITE_FUNCTIONS)
+        with self.lock:
+            counters.requests += 1
+            counters.writes += writes
+        wall, cpu = time.perf_counter(), time.thread_time()
+        self.local.in_sandbox = True
         try:
             answer = gateway.handle(body, endpoint_url=SANDBOX_URL)
         finally:
-            self.in_sandbox = False
-            counters.sandbox_s += time.perf_counter() - wall
-            counters.sandbox_cpu_s += time.process_time() - cpu
+            self.local.in_sandbox = False
+            end = time.perf_counter()
+            with self.lock:
+                counters.sandbox_s += end - wall
+                counters.sandbox_cpu_s += time.thread_time() - cpu
+                counters.work.append((min(wall + self.latency_s, end), end))
         if self.sample_rss:
-            counters.rss_by_request.append((counters.requests, rss_mb()))
+            with self.lock:
+                counters.rss_by_request.append((counters.requests, rss_mb()))
         response = requests.Response()
         response.status_code = answer.status
         response.headers = CaseInsensitiveDict(answer.headers)
@@ -176,7 +204,7 @@ class InProcessSandbox:
         return response
 
     def count_query(self, execute, sql, params, many, context):
-        if not self.in_sandbox:
+        if not getattr(self.local, "in_sandbox", False):
             self.counters.queries += 1
         return execute(sql, params, many, context)
 
@@ -210,6 +238,7 @@ class Measurement:
     wall_s: float = 0.0
     cpu_s: float = 0.0  # the application's (and client's): the sandbox's own CPU is left out
     sandbox_s: float = 0.0
+    own_s: float = 0.0  # wall time less the sandbox's own work (its latency kept)
     peak_mb: float = 0.0  # peak resident memory of the process during the step
     growth_mb: float = 0.0  # that peak above the resident memory at the start
     rss_by_request: list = field(default_factory=list)
@@ -229,6 +258,7 @@ def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss
     result = Measurement(label, documents)
     before = sandbox.counters.copy()
     sandbox.counters.rss_by_request = []
+    sandbox.counters.work = []
     sandbox.sample_rss = sample_rss
     start_rss = rss_mb()
     tracked = _peak_reset()
@@ -236,7 +266,8 @@ def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss
     try:
         yield result
     finally:
-        result.wall_s = time.perf_counter() - wall
+        end = time.perf_counter()
+        result.wall_s = end - wall
         cpu = time.process_time() - cpu
         after = sandbox.counters
         sandbox.sample_rss = False
@@ -245,6 +276,7 @@ def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss
         result.queries = after.queries - before.queries
         result.sandbox_s = after.sandbox_s - before.sandbox_s
         result.cpu_s = cpu - (after.sandbox_cpu_s - before.sandbox_cpu_s)
+        result.own_s = result.wall_s - union_s(after.work, wall, end)
         result.peak_mb = peak_mb() if tracked else rss_mb()
         result.growth_mb = max(0.0, result.peak_mb - start_rss)
         result.rss_by_request = after.rss_by_request
