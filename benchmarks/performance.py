@@ -84,6 +84,18 @@ def parse_args(argv=None):
         help=f"comma-separated subset of {', '.join(SCENARIOS)} (payments and rerun need export)",
     )
     parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="also send documents through fylein's sageintacctsdk, one call each, and compare "
+        '(needs the bench extra: pip install -e ".[bench]"; needs the export scenario)',
+    )
+    parser.add_argument(
+        "--peer-sample",
+        type=int,
+        default=500,
+        help="loads and trips (each) the peer sends; 0 = as many as --loads/--trips",
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="a dedicated database to fill (default: a temporary SQLite file)",
@@ -93,6 +105,8 @@ def parse_args(argv=None):
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.peer and "export" not in args.scenarios:
+        parser.error("--peer compares with the export scenario: keep export in --scenarios")
     if {"rerun", "payments"} & set(args.scenarios) and "export" not in args.scenarios:
         parser.error("rerun and payments work on what the export scenario exported")
     return args
@@ -152,6 +166,12 @@ def run(args, sandbox: InProcessSandbox) -> tuple[list[Measurement], list[Target
 
     if "export" in args.scenarios:
         export_scenario(args, sandbox, main, baseline, rows, targets)
+    if args.peer:
+        from benchmarks.peer import peer_scenario
+
+        args.peer_loads = min(args.peer_sample or args.loads, args.loads)
+        args.peer_trips = min(args.peer_sample or args.trips, args.trips)
+        peer_scenario(args, sandbox, baseline, rows[0], rows, targets)
     if "rerun" in args.scenarios:
         rerun_scenario(args, sandbox, main, rows, targets)
     if "payload" in args.scenarios:  # before the import closes (completes) the loads
