@@ -18,7 +18,9 @@ Transaction. Every document type runs the same steps (`documents_export`):
    before the invoice can be reversed"; AP bill Posted or Selected → "AP bill requires manual
    reversal" until Sage shows it reversed, then the next version is created.
 6. Write the ledger rows (stable controlids) before sending and claim them with a conditional
-   update; send the batch with uniqueid=true.
+   update; send the batch with uniqueid=true. Up to INTACCT_REQUESTS_IN_FLIGHT batches are on
+   the wire (sender threads, `intacct.client.inflight`) while the next is read and built;
+   their results are recorded on the exporting thread, oldest first (`_pipelined`).
 7. Record each result: RECORDNO on success (an applied version whose answer was lost is looked
    up by its number), Net 30 retry on an invalid term, otherwise an Error Transaction with
    Sage's message; a later success resolves it.
@@ -68,6 +70,7 @@ logger = logging.getLogger("intacct.export")
 
 NET_30 = "Net 30"
 NET_30_SUFFIX = "-net30"  # the controlid of a Net 30 retry: its first send's, plus this
+CLAIMABLE = [PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
 
 
 def documents_eligible(*, connection: m.Connection, document_type: str):
@@ -304,6 +307,10 @@ def _pipelined(run: Run, batches, sending: InFlight):
             if sent.pending:
                 while len(window) >= depth:  # settle the oldest before another goes out
                     yield _settle(run, window.popleft())
+                # Claimed only now, just before the send: a run stopped while settling the
+                # oldest batch holds nothing of this one.
+                sent.pending = ledger_claim(run, sent.pending, states=CLAIMABLE)
+            if sent.pending:
                 sent.future = sending.submit([function for _, _, function in sent.pending])
             window.append(sent)
             while window and window[0].future is None:
@@ -320,7 +327,7 @@ def _pipelined(run: Run, batches, sending: InFlight):
 
 
 def _export_batch(run: Run, docs) -> _Sent:
-    """Read, build, write to the ledger and claim one batch (nothing sent yet)."""
+    """Read and build one batch and write its ledger rows (nothing claimed or sent yet)."""
     kind, data = run.kind, run.data
     connection, client = data.connection, data.client
     ledger = ledger_rows(kind, connection, docs)
@@ -356,10 +363,6 @@ def _export_batch(run: Run, docs) -> _Sent:
             pending.append((doc, record, function))
     if changed:
         pending += changed_documents_send(run, changed)
-    if pending:
-        pending = ledger_claim(
-            run, pending, states=[PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
-        )
     return _Sent(docs, pending, synced, None)
 
 
