@@ -4,15 +4,21 @@ and CPU time and peak memory for one measured step.
 
 The sandbox runs in the benchmark's process: every HTTP call a Sage Intacct client makes to
 `SANDBOX_URL` is answered by `intacct.sandbox.gateway.handle` without a socket, after the
-sandbox's fault knob sleeps the configured latency (`sandbox_faults_set(latency_ms=...)`).
-The time spent answering is measured apart (`sandbox_s`, `sandbox_cpu_s`), and the queries the
-sandbox makes on the shared database connection are not counted as the application's.
+harness has slept the request's latency on the sending thread. Export sends from sender
+threads (INTACCT_REQUESTS_IN_FLIGHT); the sandbox's own work still runs on the main thread,
+when it waits for an answer (`InProcessSandbox`), so it never overlaps the application's. Its
+time is measured apart (`sandbox_s` with the latency, `work_s` without, `sandbox_cpu_s`), and
+its queries on the shared connection are not counted as the application's. A step's *own*
+time is its wall time less the sandbox's work: what it takes against a Sage that answers in
+the latency alone.
 """
 
 import os
+import queue
 import re
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -126,45 +132,81 @@ class Counters:
     sandbox_s: float = 0.0  # wall time inside the sandbox, its added latency included
     sandbox_cpu_s: float = 0.0
     rss_by_request: list = field(default_factory=list)  # (request number, RSS MB)
+    work_s: float = 0.0  # the sandbox's own work, its latency left out
 
     def copy(self) -> "Counters":
         return Counters(
-            self.requests, self.writes, self.queries, self.sandbox_s, self.sandbox_cpu_s
+            self.requests,
+            self.writes,
+            self.queries,
+            self.sandbox_s,
+            self.sandbox_cpu_s,
+            work_s=self.work_s,
         )
 
 
+class _Job:
+    """A request a sender thread hands to the main thread for the sandbox to answer."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.answer = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
 class InProcessSandbox:
-    """Routes every requests call to SANDBOX_URL into the sandbox gateway and keeps counts."""
+    """Routes every requests call to SANDBOX_URL into the sandbox gateway and keeps counts.
+
+    The latency is slept on the thread that sends (a sender thread sleeps it while the main
+    thread goes on). The sandbox's own work then runs on the main thread, on its database
+    connection: at once when the main thread sent the request, otherwise the next time the main
+    thread waits for an answer (`Future.result`). So the sandbox's work never overlaps the
+    application's, and a step's own time is its wall time less the sandbox's work, exactly,
+    however many requests are in flight; the sandbox's queries are told apart from the
+    application's on the one connection.
+    """
 
     def __init__(self):
         self.counters = Counters()
-        self.in_sandbox = False
+        self.local = threading.local()  # .in_sandbox: this thread is answering a request
+        self.lock = threading.Lock()
+        self.jobs: queue.Queue = queue.Queue()
         self.sample_rss = False
+        self.latency_s = 0.0  # slept before each answer (Sage's round trip)
+        self.aliases: set[str] = set()  # other gateway hosts the sandbox answers for (--peer)
 
     def send(self, adapter, request, **kwargs):
         import requests
         from requests.structures import CaseInsensitiveDict
 
-        from intacct.sandbox import gateway
-
-        if not request.url.startswith(SANDBOX_HOST):
+        if not request.url.startswith((SANDBOX_HOST, *self.aliases)):
             raise requests.ConnectionError(f"The benchmark reaches only the sandbox: {request.url}")
         body = request.body if isinstance(request.body, bytes) else request.body.encode()
         counters = self.counters
-        counters.requests += 1
-        counters.writes += sum(
-            1 for name in _FUNCTION.findall(body) if name.decode() in WRITE_FUNCTIONS
-        )
-        wall, cpu = time.perf_counter(), time.process_time()
-        self.in_sandbox = True
-        try:
-            answer = gateway.handle(body, endpoint_url=SANDBOX_URL)
-        finally:
-            self.in_sandbox = False
-            counters.sandbox_s += time.perf_counter() - wall
-            counters.sandbox_cpu_s += time.process_time() - cpu
+        writes = sum(1 for name in _FUNCTION.findall(body) if name.decode() in WRITE_FUNCTIONS)
+        with self.lock:
+            counters.requests += 1
+            counters.writes += writes
+            counters.sandbox_s += self.latency_s
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if threading.current_thread() is threading.main_thread():
+            answer = self._answer(body)
+        else:
+            job = _Job(body)
+            self.jobs.put(job)
+            # The main thread answers it when it next waits; one that never waits again (it
+            # is leaving on an error) must not hang the sender: after a while, answer here.
+            if not job.done.wait(30):
+                self.jobs.put(None)
+                job.answer = self._answer(body)
+            if job.error is not None:
+                raise job.error
+            answer = job.answer
         if self.sample_rss:
-            counters.rss_by_request.append((counters.requests, rss_mb()))
+            with self.lock:
+                counters.rss_by_request.append((counters.requests, rss_mb()))
         response = requests.Response()
         response.status_code = answer.status
         response.headers = CaseInsensitiveDict(answer.headers)
@@ -175,23 +217,62 @@ class InProcessSandbox:
         response.encoding = "utf-8"
         return response
 
+    def _answer(self, body: bytes):
+        from intacct.sandbox import gateway
+
+        counters = self.counters
+        wall, cpu = time.perf_counter(), time.thread_time()
+        self.local.in_sandbox = True
+        try:
+            return gateway.handle(body, endpoint_url=SANDBOX_URL)
+        finally:
+            self.local.in_sandbox = False
+            with self.lock:
+                counters.sandbox_s += time.perf_counter() - wall
+                counters.work_s += time.perf_counter() - wall
+                counters.sandbox_cpu_s += time.thread_time() - cpu
+
+    def answer_until(self, future) -> None:
+        """On the main thread: answer the sender threads' requests until `future` is done."""
+        if future.done():
+            return
+        future.add_done_callback(lambda _: self.jobs.put(None))
+        while not future.done():
+            job = self.jobs.get()
+            if job is None or job.done.is_set():
+                continue
+            try:
+                job.answer = self._answer(job.body)
+            except BaseException as error:  # handed to the sender, as a transport would
+                job.error = error
+            job.done.set()
+
     def count_query(self, execute, sql, params, many, context):
-        if not self.in_sandbox:
+        if not getattr(self.local, "in_sandbox", False):
             self.counters.queries += 1
         return execute(sql, params, many, context)
 
     @contextmanager
     def installed(self):
+        from concurrent.futures import Future
+
         from django.db import connection
         from requests.adapters import HTTPAdapter
 
         sandbox = self
+        result = Future.result
 
         def send(adapter, request, **kwargs):
             return sandbox.send(adapter, request, **kwargs)
 
+        def waited(future, timeout=None):
+            if threading.current_thread() is threading.main_thread():
+                sandbox.answer_until(future)
+            return result(future, timeout)
+
         with (
             mock.patch.object(HTTPAdapter, "send", send),
+            mock.patch.object(Future, "result", waited),
             connection.execute_wrapper(self.count_query),
         ):
             yield self
@@ -210,6 +291,7 @@ class Measurement:
     wall_s: float = 0.0
     cpu_s: float = 0.0  # the application's (and client's): the sandbox's own CPU is left out
     sandbox_s: float = 0.0
+    own_s: float = 0.0  # wall time less the sandbox's own work (its latency kept)
     peak_mb: float = 0.0  # peak resident memory of the process during the step
     growth_mb: float = 0.0  # that peak above the resident memory at the start
     rss_by_request: list = field(default_factory=list)
@@ -236,7 +318,8 @@ def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss
     try:
         yield result
     finally:
-        result.wall_s = time.perf_counter() - wall
+        end = time.perf_counter()
+        result.wall_s = end - wall
         cpu = time.process_time() - cpu
         after = sandbox.counters
         sandbox.sample_rss = False
@@ -245,6 +328,7 @@ def measure(sandbox: InProcessSandbox, label: str, documents: int, *, sample_rss
         result.queries = after.queries - before.queries
         result.sandbox_s = after.sandbox_s - before.sandbox_s
         result.cpu_s = cpu - (after.sandbox_cpu_s - before.sandbox_cpu_s)
+        result.own_s = result.wall_s - (after.work_s - before.work_s)
         result.peak_mb = peak_mb() if tracked else rss_mb()
         result.growth_mb = max(0.0, result.peak_mb - start_rss)
         result.rss_by_request = after.rss_by_request

@@ -227,6 +227,14 @@ INTACCT_FERNET_KEYS = env.list("INTACCT_FERNET_KEYS", default=[_DEV_FERNET_KEY])
 INTACCT_TIMEOUT = env.float("INTACCT_TIMEOUT", default=60.0)
 INTACCT_MAX_RETRIES = env.int("INTACCT_MAX_RETRIES", default=4)
 INTACCT_BATCH_SIZE = env.int("INTACCT_BATCH_SIZE", default=50)
+# Export requests one run keeps on the wire at once (per Sage company it exports to), while it
+# prepares the next batch; 0 sends each on the exporting thread. Sources: intacct.client.inflight.
+INTACCT_REQUESTS_IN_FLIGHT = env.int("INTACCT_REQUESTS_IN_FLIGHT", default=2)
+if INTACCT_REQUESTS_IN_FLIGHT < 0:
+    raise ImproperlyConfigured(
+        f"INTACCT_REQUESTS_IN_FLIGHT is {INTACCT_REQUESTS_IN_FLIGHT}: set it to 0 (send on the "
+        "exporting thread) or a number of requests, e.g. 2 (the default)."
+    )
 # How long an export run's claim on a document holds before another run takes it over.
 INTACCT_CLAIM_LEASE_SECONDS = env.int("INTACCT_CLAIM_LEASE_SECONDS", default=120)
 INTACCT_EXPORT_INTERVAL_MINUTES = env.int("INTACCT_EXPORT_INTERVAL_MINUTES", default=15)

@@ -7,6 +7,15 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _export_requests_on_the_test_thread(settings):
+    """Export requests go out on the test's own thread (INTACCT_REQUESTS_IN_FLIGHT=0), through
+    the same pipeline: the sandbox that answers them reads and writes inside the test's
+    transaction, which a sender thread's own database connection cannot see. The sender
+    threads have their own tests, on committed data (tests/intacct/test_export_in_flight.py)."""
+    settings.INTACCT_REQUESTS_IN_FLIGHT = 0
+
+
 def pytest_terminal_summary(terminalreporter):
     """The fuzz suite's count of generated inputs (tests/reliability/test_fuzz.py)."""
     counts: dict[str, int] = {}

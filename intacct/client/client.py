@@ -7,6 +7,7 @@ transient with bounded exponential backoff and jitter, and matches results back 
 
 import logging
 import random
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -97,6 +98,9 @@ class IntacctClient:
         self.session: Session | None = session
         self.on_session = on_session
         self.requests_sent = 0  # HTTP calls made, retries included (benchmarks read it)
+        # `execute` may run on several threads at once (`inflight.InFlight`): the count and
+        # the session are the only state they share.
+        self._lock = threading.Lock()
 
     def __repr__(self):
         return (
@@ -298,7 +302,8 @@ class IntacctClient:
         writes = any(f.is_write for f in functions)
         started = time.monotonic()
         status, response_body, outcome = None, b"", "success"
-        self.requests_sent += 1
+        with self._lock:
+            self.requests_sent += 1
         try:
             response = self.http.post(
                 url,

@@ -4,6 +4,7 @@ sent, claimed with a conditional update, and settled with Sage's RECORDNO."""
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection as connection_db
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -153,7 +154,8 @@ def ledger_claim(run: Run, items, *, states) -> list:
 def ledger_mark_synced(kind: DocumentType, connection, synced, members=None) -> None:
     """Record RECORDNOs, payload hashes (and, for group documents, the members each bills,
     from `members`: document id -> member ids) and resolve open errors for the batch's
-    successes (one transaction of two updates, then `failures_resolve`)."""
+    successes (one transaction: one UPDATE sent with every row's values, then
+    `failures_resolve`)."""
     if not synced:
         return
     now = timezone.now()
@@ -164,16 +166,25 @@ def ledger_mark_synced(kind: DocumentType, connection, synced, members=None) -> 
         if function is not None:
             record.payload_hash = payload_hash(function)
         records.append(record)
-    # bulk_update costs CPU per row and field (a CASE branch each): only the values that
-    # differ per row go through it; the shared ones are one plain UPDATE.
-    fields = ["record_no", "payload_hash"]
-    if any(f is not None and f.controlid != record.controlid for _, record, _, f in synced):
-        fields.append("controlid")  # a Net 30 retry was applied under its own controlid
+    # One UPDATE statement sent with each row's values (executemany): Django's bulk_update
+    # builds a CASE branch per row and field, which cost more CPU than the rest of the batch's
+    # ledger work (benchmarks/, README "Performance").
+    table = am.SyncRecord._meta.db_table
+    column = {f.name: connection_db.ops.quote_name(f.column) for f in am.SyncRecord._meta.fields}
+    synced_at = connection_db.ops.adapt_datetimefield_value(now)
+    # Only identifiers from the model's own metadata are formatted in; every value is a parameter.
+    sql = (
+        f"UPDATE {connection_db.ops.quote_name(table)} SET {column['record_no']} = %s, "  # noqa: S608
+        f"{column['payload_hash']} = %s, {column['controlid']} = %s, {column['state']} = %s, "
+        f"{column['synced_at']} = %s, {column['claimed_by']} = %s WHERE {column['id']} = %s"
+    )
+    rows = [
+        (r.record_no, r.payload_hash, r.controlid, SYNCED.value, synced_at, "", r.pk)
+        for r in records
+    ]
     with transaction.atomic():
-        am.SyncRecord.objects.bulk_update(records, fields)
-        am.SyncRecord.objects.filter(pk__in=[record.pk for record in records]).update(
-            state=SYNCED, synced_at=now, claimed_by=""
-        )
+        with connection_db.cursor() as cursor:
+            cursor.executemany(sql, rows)
         if kind.member_type and members:
             members_record(
                 kind,

@@ -18,7 +18,9 @@ Transaction. Every document type runs the same steps (`documents_export`):
    before the invoice can be reversed"; AP bill Posted or Selected → "AP bill requires manual
    reversal" until Sage shows it reversed, then the next version is created.
 6. Write the ledger rows (stable controlids) before sending and claim them with a conditional
-   update; send the batch with uniqueid=true.
+   update; send the batch with uniqueid=true. Up to INTACCT_REQUESTS_IN_FLIGHT batches are on
+   the wire (sender threads, `intacct.client.inflight`) while the next is read and built;
+   their results are recorded on the exporting thread, oldest first (`_pipelined`).
 7. Record each result: RECORDNO on success (an applied version whose answer was lost is looked
    up by its number), Net 30 retry on an invalid term, otherwise an Error Transaction with
    Sage's message; a later success resolves it.
@@ -26,16 +28,21 @@ A document removed from the TMS after export is deleted in Sage when Draft, reve
 unpaid posted invoice, and an Error Transaction otherwise (`removed_documents_export`).
 """
 
+import collections
 import dataclasses
+import logging
 from collections.abc import Iterable
+from concurrent.futures import Future
 
-from django.db import DatabaseError
+from django.conf import settings
+from django.db import DatabaseError, connections
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounting import models as am
 from intacct import messages as msg
 from intacct.client import errors
+from intacct.client.inflight import InFlight
 from intacct.connections import models as m
 from intacct.connections.sage import client_for
 
@@ -59,8 +66,11 @@ from .outcomes import (
 from .resolution import ExportError, RunData, run_data
 from .run import ExportSummary, Run, document_function
 
+logger = logging.getLogger("intacct.export")
+
 NET_30 = "Net 30"
 NET_30_SUFFIX = "-net30"  # the controlid of a Net 30 retry: its first send's, plus this
+CLAIMABLE = [PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
 
 
 def documents_eligible(*, connection: m.Connection, document_type: str):
@@ -161,11 +171,13 @@ def documents_export(
         summary.requests = client.requests_sent
         return summary
     run = Run(kind, data or run_data(connection, client), summary)
-    done_through = 0  # the last document of the batches done
+    done_through = 0  # the last document of the batches settled
     try:
-        for batch in _batches(docs, batch_size, limit):
-            _export_batch(run, batch)
-            done_through = batch[-1].pk
+        with InFlight(
+            client, limit=settings.INTACCT_REQUESTS_IN_FLIGHT, after_each=connections.close_all
+        ) as sending:
+            for batch in _pipelined(run, _batches(docs, batch_size, limit), sending):
+                done_through = batch[-1].pk
         if ids is None:
             removed_documents_export(run)
     except errors.AuthenticationError as error:
@@ -264,7 +276,58 @@ def trips_export(*, connection: m.Connection, **options) -> ExportSummary:
     return documents_export(connection=connection, document_type="trip", **options)
 
 
-def _export_batch(run: Run, docs) -> None:
+@dataclasses.dataclass
+class _Sent:
+    """A batch whose request is (or was) on the wire: what was claimed and sent, what is
+    already settled, and the Future of Sage's results (None: nothing was sent)."""
+
+    docs: list
+    pending: list  # (doc, record, function), claimed and sent
+    synced: list  # (doc, record, record_no, function): settled before or by the send
+    future: Future | None
+
+
+def _pipelined(run: Run, batches, sending: InFlight):
+    """Export `batches` with up to `sending.limit` requests in flight: batch n+1 is read,
+    built, written to the ledger and claimed while batch n is on the wire; each batch's
+    results are settled on this thread (its ledger writes on this thread's connection), oldest
+    first. Yields each batch once settled.
+
+    A failure while preparing or settling a batch (Sage refused the credentials, the database
+    went down) stops the run: the batches already on the wire are still settled (what Sage
+    applied is linked, what it refused is recorded), then the failure is raised. A BaseException
+    (the worker is being killed) settles nothing: the claimed rows wait for their lease and the
+    next run looks up what was sent (same controlids, uniqueid=true).
+    """
+    window: collections.deque[_Sent] = collections.deque()
+    depth = max(sending.limit, 1)
+    try:
+        for docs in batches:
+            sent = _export_batch(run, docs)
+            if sent.pending:
+                while len(window) >= depth:  # settle the oldest before another goes out
+                    yield _settle(run, window.popleft())
+                # Claimed only now, just before the send: a run stopped while settling the
+                # oldest batch holds nothing of this one.
+                sent.pending = ledger_claim(run, sent.pending, states=CLAIMABLE)
+            if sent.pending:
+                sent.future = sending.submit([function for _, _, function in sent.pending])
+            window.append(sent)
+            while window and window[0].future is None:
+                yield _settle(run, window.popleft())
+        while window:
+            yield _settle(run, window.popleft())
+    except Exception:
+        while window:
+            try:
+                _settle(run, window.popleft())
+            except Exception:  # the first failure is the one raised; these are recorded
+                logger.warning("A batch on the wire failed while the run stopped", exc_info=True)
+        raise
+
+
+def _export_batch(run: Run, docs) -> _Sent:
+    """Read and build one batch and write its ledger rows (nothing claimed or sent yet)."""
     kind, data = run.kind, run.data
     connection, client = data.connection, data.client
     ledger = ledger_rows(kind, connection, docs)
@@ -300,21 +363,23 @@ def _export_batch(run: Run, docs) -> None:
             pending.append((doc, record, function))
     if changed:
         pending += changed_documents_send(run, changed)
-    if pending:
-        _send(run, pending, synced)
-    ledger_mark_synced(kind, connection, synced, run.members)
+    return _Sent(docs, pending, synced, None)
+
+
+def _settle(run: Run, sent: _Sent) -> list:
+    """Record Sage's results for a batch on the wire; returns the batch's documents."""
+    synced = sent.synced
+    if sent.future is not None:
+        _results_record(run, sent.pending, sent.future, synced)
+    ledger_mark_synced(run.kind, run.data.connection, synced, run.members)
     run.summary.created += len(synced)
+    return sent.docs
 
 
-def _send(run: Run, pending, synced) -> None:
+def _results_record(run: Run, pending, future: Future, synced) -> None:
     kind, client = run.kind, run.data.client
-    pending = ledger_claim(
-        run, pending, states=[PENDING, am.SyncRecord.State.FAILED, am.SyncRecord.State.UNKNOWN]
-    )
-    if not pending:
-        return
     try:
-        results = client.execute([function for _, _, function in pending])
+        results = future.result()
     except errors.AuthenticationError:
         # Not applied: released for the next run, which this refusal stops (documents_export).
         am.SyncRecord.objects.filter(pk__in=[record.pk for _, record, _ in pending]).update(

@@ -335,6 +335,8 @@ def _run_functions(ctx, functions, *, unique: bool, all_or_nothing: bool) -> lis
         with transaction.atomic():
             for raw in functions:
                 outcomes.append(_run_one(ctx, raw, unique=unique))
+                if not _keeps_memo(raw, outcomes[-1]):
+                    ctx.memo.clear()
             if all_or_nothing and any(o[2] for o in outcomes):
                 raise _Rollback
     except _Rollback:
@@ -347,6 +349,22 @@ def _run_functions(ctx, functions, *, unique: bool, all_or_nothing: bool) -> lis
             for controlid, name, faults, _, _ in outcomes
         ]
     return [_result_element(*outcome) for outcome in outcomes]
+
+
+# Functions that never write master data: what a request read of it stays true after them.
+_READS = {"getAPISession", "read", "readByName", "readByQuery", "readMore", "query", "lookup"}
+
+
+def _keeps_memo(raw, outcome) -> bool:
+    """Whether the request's memo of master data (`engine.Context.memo`) still holds after
+    this function: it succeeded and wrote no customer, vendor, term, account or dimension."""
+    name, faults = outcome[1], outcome[2]
+    if faults:
+        return False  # its writes were rolled back: what it read may be gone
+    if name in _READS or name in ("inspect", "create_invoice"):
+        return True
+    body = raw.get(name) if isinstance(raw, dict) else None
+    return name == "create" and isinstance(body, dict) and list(body) == ["APBILL"]
 
 
 def _run_one(ctx, raw, *, unique: bool):

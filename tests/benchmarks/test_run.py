@@ -28,3 +28,25 @@ def test_the_benchmark_prints_its_table_and_meets_its_targets_at_a_tiny_size(tmp
         assert scenario in out
     assert "4 Error Transactions 1,200 rows: first page" in out
     assert not list(tmp_path.iterdir())
+
+
+def test_the_peer_comparison_sends_one_call_per_document_through_the_sdk(tmp_path):
+    import pytest
+
+    pytest.importorskip("sageintacctsdk", reason='the bench extra: pip install -e ".[bench]"')
+    sizes = ["--loads", "6", "--trips", "6", "--scenarios", "export", "--peer"]
+    sizes += ["--peer-sample", "3", "--latency-ms", "0", "--baseline-sample", "3"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "performance.py"), *sizes],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
+    out = done.stdout
+    row = next(line for line in out.splitlines() if line.startswith("6 peer"))
+    # 3 loads + 3 trips: one request each, after the SDK's sign-in.
+    assert row.split()[8:11] == ["6", "7", "6"], row  # documents, requests, writes
+    assert "PASS  peer: every document created through sageintacctsdk (6 created, 0 failed" in out
+    assert "peer / Ledgerline" in out and "requests" in out, out + done.stderr

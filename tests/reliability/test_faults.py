@@ -453,7 +453,8 @@ def test_the_database_failing_after_sage_applied_a_batch_leaves_evidence_not_a_d
     connection,
 ):
     loads, trips = documents(connection)
-    down = DatabaseDown('UPDATE "accounting_syncrecord" SET', "CASE")  # recording RECORDNOs
+    # recording RECORDNOs (ledger.ledger_mark_synced: one UPDATE sent with each row's values)
+    down = DatabaseDown('UPDATE "accounting_syncrecord" SET "record_no"')
 
     with db.execute_wrapper(down), pytest.raises(DatabaseError):
         export_all(connection)

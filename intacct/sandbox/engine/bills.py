@@ -78,6 +78,7 @@ def create_bill(ctx, object, values) -> SandboxRecord:
         state=DRAFT if action == "Draft" else POSTED,
         entity=ctx.location_id,
         now=ctx.now,
+        saved=False,  # saved complete below
     )
     created = parse_us_date(header.get("WHENCREATED") or us_date(ctx.now.date()), "WHENCREATED")
     header.setdefault("WHENDUE", "")  # a Draft may leave it to be set before it is posted

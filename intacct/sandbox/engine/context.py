@@ -14,6 +14,11 @@ class Context:
     location_id: str  # "" = top level
     now: dt.datetime
     endpoint_url: str
+    # What this request has already read of master data (accounts, dimensions, parties, terms,
+    # custom field definitions), so that 50 invoices on the same accounts read each once. The
+    # gateway empties it after any function that may have changed master data or that failed
+    # (its writes rolled back), so a read never sees what Sage would no longer show.
+    memo: dict = field(default_factory=dict)
 
 
 @dataclass

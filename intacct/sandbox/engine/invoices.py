@@ -113,6 +113,7 @@ def create_invoice(ctx: Context, body) -> Reply:
         state=DRAFT if action == "Draft" else POSTED,
         entity=ctx.location_id,
         now=ctx.now,
+        saved=False,  # saved complete below
     )
     # Sage sets the due date from the term when none is given (DOCS accounts-receivable-
     # invoices.md: datedue "Required if not using termname").

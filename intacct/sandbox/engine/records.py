@@ -3,7 +3,7 @@
 import datetime as dt
 
 from .. import errors as e
-from ..catalog import OBJECTS
+from ..catalog import DIMENSIONS, OBJECTS
 from ..models import SandboxCustomField, SandboxRecord
 from .context import Context
 from .values import timestamp
@@ -45,8 +45,20 @@ def visible(ctx: Context, object: str, *, show_private: bool = False):
     return records
 
 
+# Objects whose records a document write reads (and never writes): `find` keeps them in the
+# request's memo (`Context.memo`).
+MASTER_DATA = frozenset(
+    {"GLACCOUNT", "CUSTOMER", "VENDOR", "ARTERM", "APTERM", *DIMENSIONS.values()}
+)
+
+
 def find(ctx: Context, object: str, key: str) -> SandboxRecord | None:
-    return visible(ctx, object).filter(key=key).first()
+    if object not in MASTER_DATA:
+        return visible(ctx, object).filter(key=key).first()
+    memo_key = ("find", object, key)
+    if memo_key not in ctx.memo:
+        ctx.memo[memo_key] = visible(ctx, object).filter(key=key).first()
+    return ctx.memo[memo_key]
 
 
 def find_by_recordno(ctx: Context, object: str, recordno) -> SandboxRecord | None:
@@ -66,7 +78,10 @@ def new_record(
     state: str = "",
     entity: str = "",
     now: dt.datetime,
+    saved: bool = True,
 ) -> SandboxRecord:
+    """A new record, its RECORDNO in its data. `saved=False`: the caller saves it once it
+    is complete (one write fewer), before its request ends."""
     record = SandboxRecord.objects.create(
         company=company,
         object=object,
@@ -81,7 +96,8 @@ def new_record(
     if entity or object in ("ARINVOICE", "APBILL", "ARPYMT", "APPYMT"):
         record.data["MEGAENTITYID"] = entity
     record.data["WHENMODIFIED"] = timestamp(now)
-    record.save(update_fields=["data"])
+    if saved:
+        record.save(update_fields=["data"])
     return record
 
 
@@ -134,5 +150,10 @@ def require_module(ctx: Context, object: str, operation: str) -> None:
         )
 
 
-def custom_fields(ctx: Context, object: str):
-    return SandboxCustomField.objects.filter(company=ctx.company, object=object).order_by("pk")
+def custom_fields(ctx: Context, object: str) -> list[SandboxCustomField]:
+    memo_key = ("custom_fields", object)
+    if memo_key not in ctx.memo:
+        ctx.memo[memo_key] = list(
+            SandboxCustomField.objects.filter(company=ctx.company, object=object).order_by("pk")
+        )
+    return ctx.memo[memo_key]

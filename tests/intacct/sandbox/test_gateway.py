@@ -651,3 +651,57 @@ def test_parties_are_created_once_and_deleted_only_without_documents(client):
     )
     client.call(fn.delete("VENDOR", [spare.record_no], controlid="del-2"))
     assert client.read("VENDOR", [spare.record_no]) == []
+
+
+# --- what one request reads once -----------------------------------------------------------
+
+
+def test_a_request_reads_master_data_once_however_many_invoices_it_holds(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count):
+        functions = [
+            invoice(f"memo-{count}-{n}", invoice_no=f"L-{count}-{n}") for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as seen:
+            results = client.execute(functions)
+        assert all(r.ok for r in results)
+        return len(seen.captured_queries)
+
+    one, ten = queries(1), queries(10)
+    # Per invoice: its applied controlid (two savepoints and the insert, then releases) and
+    # the invoice's insert and update; accounts, dimensions, customer, term and custom
+    # field definitions are read once per request.
+    assert (ten - one) / 9 <= 8, (one, ten)
+
+
+def test_master_data_a_request_changes_is_read_again_after_the_change(client):
+    client.call(
+        fn.create("CUSTOMER", party("CUSTOMER", "C2100", "Lakeside"), controlid="cust-lake")
+    )
+    results = client.execute(
+        [
+            invoice("before", customer_id="C2100", invoice_no="L-B1"),
+            fn.update("CUSTOMER", {"CUSTOMERID": "C2100", "STATUS": "inactive"}, controlid="off"),
+            invoice("after", customer_id="C2100", invoice_no="L-B2"),
+        ]
+    )
+    assert [r.status for r in results] == ["success", "success", "failure"]
+    assert "Customer 'C2100' does not exist or is inactive" in str(results[2].error())
+
+
+def test_a_failed_functions_rolled_back_master_data_is_not_remembered(client):
+    # The customer is created and then the same function fails: Sage keeps nothing of it.
+    results = client.execute(
+        [
+            fn.create(
+                "CUSTOMER",
+                {**party("CUSTOMER", "C2200", "Ghost"), "NAME": "x" * 1000},
+                controlid="cust-ghost",
+            ),
+            invoice("ghost", customer_id="C2200", invoice_no="L-G1"),
+        ]
+    )
+    assert [r.status for r in results] == ["failure", "failure"]
+    assert not SandboxRecord.objects.filter(object="CUSTOMER", key="C2200").exists()
