@@ -281,9 +281,10 @@ RULES = (
     Rule(
         "payments_applied",
         (msg.PAYMENTS_MUST_BE_REMOVED,),
-        "The document changed, but its Sage invoice has payments applied.",
+        "The document changed or was removed, but its Sage invoice or bill has payments applied.",
         (
-            "Open the invoice in Sage Intacct and remove or unapply all payments.",
+            "Open the transaction in Sage Intacct and remove or unapply all payments from the "
+            "invoice or bill.",
             "Return to Ledgerline and retry the export.",
         ),
         _document_link,
