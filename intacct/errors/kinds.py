@@ -26,6 +26,21 @@ PAYMENT_NOT_RETRYABLE = (
 )
 
 
+# The Entity Type column in the seeds' words (article 6, "The Error Transactions page includes
+# the following columns"). Rows stored before these names keep their old entity type; they are
+# shown under the seeds' name too.
+ENTITY_TYPE_LABELS = {
+    "accounting invoice": "Accounting Invoice (same as a summary invoice)",
+    "summary invoice": "Accounting Invoice (same as a summary invoice)",
+    "driver settlement": "Driver Statement",
+}
+
+
+def entity_type_label(entity_type: str) -> str:
+    """The Entity Type as the Error Transactions page shows it."""
+    return ENTITY_TYPE_LABELS.get(entity_type.lower(), entity_type)
+
+
 # --- document types ------------------------------------------------------------------------------
 
 
