@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, TextField
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
@@ -361,7 +363,7 @@ class LoadAdmin(PaymentInlinesMixin, TotalsAdminMixin, CsvAdmin):
         "total_display",
         "pickup_date",
         "delivery_date",
-        "created_at",
+        "created_on",
     ]
     list_filter = ["billing_status", "invoice_as_subsidiary", "tender_as_subsidiary", "fleet"]
     list_select_related = ["customer", "invoice_as_subsidiary", "tender_as_subsidiary"]
@@ -378,6 +380,11 @@ class LoadAdmin(PaymentInlinesMixin, TotalsAdminMixin, CsvAdmin):
     raw_id_fields = ["summary_invoice"]
     inlines = [LoadChargeInline, TripInline, LoadPaymentInline, LoadImportedPaymentInline]
     actions = ["invoice_selected"]
+
+    @admin.display(description="Created", ordering="created_at")
+    def created_on(self, obj):
+        # The day only: the time would push the list past a laptop screen's width.
+        return date_format(timezone.localtime(obj.created_at), "DATE_FORMAT")
 
     @admin.action(description="Invoice selected loads (batch invoicing)", permissions=["change"])
     def invoice_selected(self, request, queryset):

@@ -132,6 +132,8 @@ IMPORT_EXPORT_FORMATS = _SPREADSHEET_FORMATS
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own static files (stylesheet, favicon), beside the apps'.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
