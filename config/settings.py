@@ -209,7 +209,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "forbidden_one_line": {"()": "config.logging.ExpectedForbiddenFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "config.logging.RedactingFormatter",
@@ -230,6 +233,8 @@ LOGGING = {
             "level": env.str("DJANGO_LOG_LEVEL", default="INFO"),
             "propagate": False,
         },
+        # A 403 (a user without a permission) is one INFO line, not a warning and traceback.
+        "django.request": {"filters": ["forbidden_one_line"]},
         "django.db.backends": {"level": env.str("DB_LOG_LEVEL", default="INFO")},
         "intacct": {"level": env.str("INTACCT_LOG_LEVEL", default=LOG_LEVEL)},
         "accounting": {"level": LOG_LEVEL},

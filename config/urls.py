@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import views
+
 admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
 admin.site.index_title = "Accounting and Sage Intacct"
@@ -10,7 +12,11 @@ admin.site.index_title = "Accounting and Sage Intacct"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    # Browsers and tools that ask for /favicon.ico get the project's icon, not a 404 warning.
+    path("favicon.ico", views.favicon),
 ]
+
+handler403 = "config.views.permission_denied"
 
 if settings.INTACCT_SANDBOX:
     urlpatterns.append(path("intacct-sandbox/", include("intacct.sandbox.urls")))

@@ -270,7 +270,7 @@ def test_the_demo_from_connection_to_a_completed_load(
         pytest.fail("The console was not quiet:\n" + console.getvalue())
 
 
-def test_a_user_without_permission_gets_403(live_server, page: Page, widths, console):
+def test_a_user_without_permission_gets_403(live_server, page: Page, widths, console, screenshot):
     get_user_model().objects.create_user("dispatcher", password=PASSWORD, is_staff=True)
     log_in(page, live_server.url, "dispatcher")
     expect(page.locator("#user-tools")).to_contain_text("DISPATCHER", ignore_case=True)
@@ -281,3 +281,14 @@ def test_a_user_without_permission_gets_403(live_server, page: Page, widths, con
     ):
         response = page.goto(live_server.url + path)
         assert response.status == 403, path
+        expect(page.locator("#site-name")).to_have_text("Ledgerline")
+        expect(page.locator(".needed")).to_contain_text("permission")
+        expect(page.locator(".who-can-grant")).to_contain_text("Admin, Partner Admin, Support")
+    expect(page.locator(".needed")).to_contain_text("“billing” permission")
+    screenshot(page, "forbidden")
+    # Each expected 403 is one line on the console: no warning, no traceback.
+    output = console.getvalue()
+    assert output.count("Forbidden (Permission denied)") == 3, output
+    assert not loud_lines(output), output
+    if widths.too_wide():
+        pytest.fail("Pages wider than the window:\n" + "\n".join(widths.too_wide()))
