@@ -119,7 +119,7 @@ class DimensionMappingInline(ProfileManagerOnly, TabularInline):
     model = m.DimensionMapping
     extra = 0
     show_change_link = True
-    verbose_name_plural = "Dimension mappings (open one to map TMS values to Sage IDs)"
+    verbose_name_plural = "Dimension Mappings (open one to map TMS values to Sage IDs)"
 
 
 class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):

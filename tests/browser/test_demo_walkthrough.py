@@ -91,10 +91,10 @@ def connect_through_the_wizard(page: Page, base: str, screenshot) -> None:
     expect(messages(page, "success")).to_contain_text(
         f"Connected to Sage company {demo_data.SAGE_COMPANY_ID} ({SUBSIDIARY})"
     )
-    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AP settings")
+    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AP Settings")
     page.select_option("#id_account__", "5000")
     save_and_continue(page)
-    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AR settings")
+    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AR Settings")
     page.select_option("#id_account__", "4000")
     save_and_continue(page)
     expect(page.locator("h1")).to_have_text("Connect Sage Intacct: Advanced")

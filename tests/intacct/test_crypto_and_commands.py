@@ -76,7 +76,7 @@ def test_intacct_check_prints_each_problem_and_exits_non_zero(sandbox):
     assert "RF Ridgeline Freight: 3 problem(s)" in text
     assert (
         "Mapped GL account 4090 (AR (revenue) Master → 4090) is inactive in Sage. (fix it in "
-        "the AR settings step)" in text
+        "the AR Settings step)" in text
     )
 
 
