@@ -22,7 +22,8 @@ WHERE_NEXT_RUN = (
 )
 PAYMENT_NOT_RETRYABLE = (
     "Payment transactions are never exported, so there is nothing to re-sync: check the "
-    "payment in Sage Intacct, correct the payment here if needed, then use Mark as Synced."
+    "payment in Sage Intacct (the import marked it voided here; an imported payment is "
+    "read-only), correct its document here if needed, then use Mark as Synced."
 )
 
 
