@@ -1,5 +1,6 @@
-"""Every list page of the admin, with the demo company in it, fits a 1366 px window: nothing
-scrolls sideways and no list table hides its right-hand columns."""
+"""Every list page of the admin, and the page of one object of each, with the demo company in
+it, fits a 1366 px window: nothing scrolls sideways and no list or inline table hides its
+right-hand columns."""
 
 import pytest
 from django.contrib import admin
@@ -16,7 +17,7 @@ from .test_demo_walkthrough import PASSWORD, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_every_list_page_fits_the_window(live_server, page: Page, widths, console):
+def test_every_list_and_object_page_fits_the_window(live_server, page: Page, widths, console):
     demo_seed(loads=40)
     sandbox_seed()
     get_user_model().objects.create_superuser("admin", "admin@example.com", PASSWORD)
@@ -26,12 +27,19 @@ def test_every_list_page_fits_the_window(live_server, page: Page, widths, consol
         for model in admin.site._registry
     )
 
-    for path in lists:
+    objects = sorted(
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[first])
+        for model in admin.site._registry
+        if (first := model._default_manager.order_by("pk").values_list("pk", flat=True).first())
+    )
+    assert len(objects) > 20
+
+    for path in [*lists, *objects]:
         response = page.goto(live_server.url + path)
         assert response.status == 200, path
 
     page.wait_for_timeout(200)  # the last page's width report
-    assert widths.paths() >= set(lists)
+    assert widths.paths() >= {*lists, *objects}
     if widths.too_wide():
         pytest.fail("Pages wider than the window:\n" + "\n".join(widths.too_wide()))
     assert not loud_lines(console.getvalue()), console.getvalue()
