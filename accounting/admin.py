@@ -278,8 +278,9 @@ def sage_payment_link(payment):
 
 class PaymentInline(TabularInline):
     """Payments entered in the TMS (by hand or from a factoring report): editable. Imported
-    payments are listed by ImportedPaymentInline and never reach this formset, so a form
-    posted with an imported payment's id is refused as an invalid choice."""
+    payments are listed by ImportedPaymentInline and are not in this formset's queryset, so a
+    form posted with an imported payment's id saves nothing to it (Django skips a row outside
+    the queryset), and "Imported" is not a source anyone can choose."""
 
     model = models.Payment
     extra = 0
