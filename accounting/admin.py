@@ -2,9 +2,16 @@
 
 import os
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, TextField
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
 from config.validators import plain_text
@@ -243,18 +250,110 @@ class TripInline(TabularInline):
         return super().get_queryset(request).select_related("carrier", "driver")
 
 
+IMPORTED = models.Payment.Source.IMPORTED
+IMPORTED_PAYMENT_READ_ONLY = (
+    "Payments imported from Sage Intacct are Sage's record: they are read-only here and "
+    "change only through the payment import (a payment voided in Sage is marked voided by the "
+    "next import). To correct one, change or void it in Sage Intacct, then import payments "
+    "again (the connection page's Import payments now)."
+)
+
+
+def sage_payment_link(payment):
+    """Where the imported payment is in Sage: the built-in sandbox's console page when the
+    sandbox is on, otherwise Sage's record number (Sage's own pages have no stable link)."""
+    if not payment.sage_payment_id:
+        return "—"
+    label = f"Sage payment {payment.sage_payment_id}"
+    if settings.INTACCT_SANDBOX:
+        try:
+            url = reverse(
+                "admin:intacct_sandbox_sandboxpayment_change", args=[payment.sage_payment_id]
+            )
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+    return label
+
+
 class PaymentInline(TabularInline):
+    """Payments entered in the TMS (by hand or from a factoring report): editable. Imported
+    payments are listed by ImportedPaymentInline and are not in this formset's queryset, so a
+    form posted with an imported payment's id saves nothing to it (Django skips a row outside
+    the queryset), and "Imported" is not a source anyone can choose."""
+
     model = models.Payment
     extra = 0
+    verbose_name_plural = "Payments"
     fields = ["paid_on", "amount", "method", "check_number", "reference", "note", "source"]
+    formfield_overrides = {TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(source=IMPORTED)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "source":  # "Imported" is the import's to set, never a person's
+            kwargs["choices"] = [c for c in db_field.choices if c[0] != IMPORTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class ImportedPaymentInline(TabularInline):
+    """Payments imported from Sage Intacct: read-only, with a link to the Sage payment."""
+
+    model = models.Payment
+    extra = 0
+    verbose_name = "Payment imported from Sage Intacct"
+    verbose_name_plural = "Payments imported from Sage Intacct (read-only)"
+    fields = [
+        "paid_on",
+        "amount",
+        "method",
+        "check_number",
+        "reference",
+        "note",
+        "sage_payment",
+        "voided_in_sage_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(source=IMPORTED)
+
+    @admin.display(description="In Sage")
+    def sage_payment(self, obj):
+        return sage_payment_link(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInlinesMixin:
+    """A document page lists its imported payments (read-only) only when it has some, so a
+    page without any posts no empty formset for them."""
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.payments.filter(source=IMPORTED).exists():
+            return inlines
+        return [i for i in inlines if not isinstance(i, ImportedPaymentInline)]
 
 
 class LoadPaymentInline(PaymentInline):
     fk_name = "load"
 
 
+class LoadImportedPaymentInline(ImportedPaymentInline):
+    fk_name = "load"
+
+
 @admin.register(models.Load)
-class LoadAdmin(TotalsAdminMixin, CsvAdmin):
+class LoadAdmin(PaymentInlinesMixin, TotalsAdminMixin, CsvAdmin):
     resource_classes = [resources.LoadChargeResource]
     list_display = [
         "number",
@@ -265,7 +364,7 @@ class LoadAdmin(TotalsAdminMixin, CsvAdmin):
         "total_display",
         "pickup_date",
         "delivery_date",
-        "created_at",
+        "created_on",
     ]
     list_filter = ["billing_status", "invoice_as_subsidiary", "tender_as_subsidiary", "fleet"]
     list_select_related = ["customer", "invoice_as_subsidiary", "tender_as_subsidiary"]
@@ -280,8 +379,13 @@ class LoadAdmin(TotalsAdminMixin, CsvAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["customer", "driver", "truck", "trailer"]
     raw_id_fields = ["summary_invoice"]
-    inlines = [LoadChargeInline, TripInline, LoadPaymentInline]
+    inlines = [LoadChargeInline, TripInline, LoadPaymentInline, LoadImportedPaymentInline]
     actions = ["invoice_selected"]
+
+    @admin.display(description="Created", ordering="created_at")
+    def created_on(self, obj):
+        # The day only: the time would push the list past a laptop screen's width.
+        return date_format(timezone.localtime(obj.created_at), "DATE_FORMAT")
 
     @admin.action(description="Invoice selected loads (batch invoicing)", permissions=["change"])
     def invoice_selected(self, request, queryset):
@@ -334,8 +438,12 @@ class TripPaymentInline(PaymentInline):
     fk_name = "trip"
 
 
+class TripImportedPaymentInline(ImportedPaymentInline):
+    fk_name = "trip"
+
+
 @admin.register(models.Trip)
-class TripAdmin(TotalsAdminMixin, ModelAdmin):
+class TripAdmin(PaymentInlinesMixin, TotalsAdminMixin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         previous = form.initial.get("carrier_invoice_document")
         super().save_model(request, obj, form, change)
@@ -364,7 +472,7 @@ class TripAdmin(TotalsAdminMixin, ModelAdmin):
     ]
     autocomplete_fields = ["carrier", "driver"]
     raw_id_fields = ["load", "carrier_settlement"]
-    inlines = [TripChargeInline, TripPaymentInline]
+    inlines = [TripChargeInline, TripPaymentInline, TripImportedPaymentInline]
 
 
 # --- Driver pay -----------------------------------------------------------------------------
@@ -380,8 +488,12 @@ class PaystubPaymentInline(PaymentInline):
     fk_name = "paystub"
 
 
+class PaystubImportedPaymentInline(ImportedPaymentInline):
+    fk_name = "paystub"
+
+
 @admin.register(models.Paystub)
-class PaystubAdmin(TotalsAdminMixin, ModelAdmin):
+class PaystubAdmin(PaymentInlinesMixin, TotalsAdminMixin, ModelAdmin):
     list_display = [
         "number",
         "driver",
@@ -396,7 +508,7 @@ class PaystubAdmin(TotalsAdminMixin, ModelAdmin):
     search_fields = ["number", "driver__name"]
     autocomplete_fields = ["driver"]
     raw_id_fields = ["driver_settlement"]
-    inlines = [PaystubLineInline, PaystubPaymentInline]
+    inlines = [PaystubLineInline, PaystubPaymentInline, PaystubImportedPaymentInline]
 
 
 @admin.register(models.ECheck)
@@ -568,3 +680,37 @@ class PaymentAdmin(ModelAdmin):
     search_fields = ["reference", "check_number", "load__number", "trip__number", "paystub__number"]
     date_hierarchy = "paid_on"
     raw_id_fields = ["load", "summary_invoice", "trip", "paystub"]
+
+    # Imported payments are Sage's record: refused here whatever the page shows (a crafted
+    # POST included); only the payment import changes them.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.source == IMPORTED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.source == IMPORTED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if any(getattr(obj, "source", "") == IMPORTED for obj in objs):
+            perms_needed = {*perms_needed, "payments imported from Sage Intacct"}
+        return deleted, counts, perms_needed, protected
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(source=IMPORTED).exists():
+            raise PermissionDenied(IMPORTED_PAYMENT_READ_ONLY)
+        super().delete_queryset(request, queryset)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = self.get_object(request, object_id)
+        if payment is not None and payment.source == IMPORTED:
+            self.message_user(request, IMPORTED_PAYMENT_READ_ONLY, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            kwargs["choices"] = [c for c in db_field.choices if c[0] != IMPORTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)

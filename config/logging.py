@@ -10,7 +10,7 @@ import logging
 
 from intacct.client.redaction import MASK, redact
 
-__all__ = ["MASK", "RedactSecretsFilter", "RedactingFormatter", "redact"]
+__all__ = ["MASK", "ExpectedForbiddenFilter", "RedactSecretsFilter", "RedactingFormatter", "redact"]
 
 
 class RedactSecretsFilter(logging.Filter):
@@ -39,3 +39,19 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+class ExpectedForbiddenFilter(logging.Filter):
+    """A 403 is an expected answer (a user without a permission), not a fault: Django logs it
+    as a warning with the PermissionDenied traceback; this makes it one INFO line naming the
+    path and the user. Attached to the `django.request` logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) != 403:
+            return True
+        user = getattr(getattr(record, "request", None), "user", None)
+        who = getattr(user, "get_username", lambda: "")() or "anonymous"
+        record.msg, record.args = f"{record.getMessage()} (user {who})", None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        return True

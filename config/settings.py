@@ -135,6 +135,8 @@ IMPORT_EXPORT_FORMATS = _SPREADSHEET_FORMATS
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# The project's own static files (stylesheet, favicon), beside the apps'.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves what `collectstatic` gathered into STATIC_ROOT. With DEBUG off the files
 # carry a content hash in their names (cached for a year) and are pre-compressed, which
 # needs `collectstatic` as a deploy step; in development Django's own finder serves them.
@@ -254,7 +256,10 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactSecretsFilter"}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "forbidden_one_line": {"()": "config.logging.ExpectedForbiddenFilter"},
+    },
     "formatters": {
         "plain": {
             "()": "config.logging.RedactingFormatter",
@@ -275,6 +280,8 @@ LOGGING = {
             "level": env.str("DJANGO_LOG_LEVEL", default="INFO"),
             "propagate": False,
         },
+        # A 403 (a user without a permission) is one INFO line, not a warning and traceback.
+        "django.request": {"filters": ["forbidden_one_line"]},
         "django.db.backends": {"level": env.str("DB_LOG_LEVEL", default="INFO")},
         "intacct": {"level": env.str("INTACCT_LOG_LEVEL", default=LOG_LEVEL)},
         "accounting": {"level": LOG_LEVEL},

@@ -43,9 +43,17 @@ CONNECT_PERMISSION = (
     'The Web Services user lacks a module permission in Sage: give its role "All" on the '
     "ten required modules (see the prerequisites), then connect again. Sage said: {detail}"
 )
+# `detail` is what went wrong, without the client's own "Sage Intacct could not be reached"
+# around it (services.unreachable_detail), so the sentence says it once.
 CONNECT_UNREACHABLE = (
     "Sage Intacct could not be reached ({detail}). Nothing was lost: what you entered is kept; "
     "try again in a few minutes."
+)
+# Test connection and `manage.py intacct_check`: no form is involved, the address is the point.
+TEST_UNREACHABLE = (
+    "Sage Intacct could not be reached at {endpoint} ({detail}). If Sage Intacct (or the "
+    "built-in sandbox) answers at another address, set INTACCT_ENDPOINT_URL to it and test "
+    "again."
 )
 CONNECT_NO_ENTITY = (
     'Sage company {company} has no entity named "{name}" (the subsidiary\'s name). Create '

@@ -119,7 +119,7 @@ class DimensionMappingInline(ProfileManagerOnly, TabularInline):
     model = m.DimensionMapping
     extra = 0
     show_change_link = True
-    verbose_name_plural = "Dimension mappings (open one to map TMS values to Sage IDs)"
+    verbose_name_plural = "Dimension Mappings (open one to map TMS values to Sage IDs)"
 
 
 class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):
@@ -362,7 +362,9 @@ class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):
                     )
                 services.connection_refresh_choices(connection=connection)
             except errors.IntacctError as error:
-                form.add_error(None, msg.CONNECT_UNREACHABLE.format(detail=error))
+                form.add_error(
+                    None, msg.CONNECT_UNREACHABLE.format(detail=services.unreachable_detail(error))
+                )
             except services.ConnectError as error:
                 form.add_error(None, str(error))
             else:
@@ -468,7 +470,9 @@ class ConnectionAdmin(ProfileManagerOnly, ModelAdmin):
                 problems = services.connection_activate(connection=connection)
             except errors.IntacctError as error:
                 self.message_user(
-                    request, msg.CONNECT_UNREACHABLE.format(detail=error), messages.ERROR
+                    request,
+                    msg.CONNECT_UNREACHABLE.format(detail=services.unreachable_detail(error)),
+                    messages.ERROR,
                 )
                 return redirect("admin:intacct_wizard_finish", connection.pk)
             if not problems:

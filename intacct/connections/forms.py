@@ -50,14 +50,15 @@ class CredentialsForm(PlainTextForm, forms.Form):
     )
     template = forms.ModelChoiceField(
         queryset=m.Connection.objects.none(),
+        label="Existing integration to use as a template",
         required=False,
         help_text="Copies its AR, AP and advanced settings and every mapping.",
     )
     entity = forms.ChoiceField(
         label="Sage entity for this subsidiary",
         required=False,
-        help_text="With a template: the Sage entity this subsidiary posts to (matching child "
-        "entity destination). Leave it to use the entity named like the subsidiary.",
+        help_text="With a template and the Matching child entities destination: the Sage "
+        "entity this subsidiary posts to. Leave it to use the entity named like the subsidiary.",
     )
 
     def __init__(self, *args, connection=None, **kwargs):
@@ -167,7 +168,7 @@ class APSettingsForm(SettingsForm):
 
 
 class AdvancedSettingsForm(PlainTextForm, forms.ModelForm):
-    default_payment_term = forms.ChoiceField()
+    default_payment_term = forms.ChoiceField(label="Default Payment Terms")
 
     class Meta:
         model = m.AdvancedSettings

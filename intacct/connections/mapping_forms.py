@@ -319,10 +319,10 @@ class AdvancedMappings:
     custom-field mappings, each bound only when its rows were posted."""
 
     PREFIXES = {
-        "terms": "Custom payment terms",
-        "dimensions": "Dimension mappings",
+        "terms": "Custom Payment Terms",
+        "dimensions": "Dimension Mappings",
         "values": "Dimension value maps (TMS value → Sage ID)",
-        "custom_fields": "Custom field mappings",
+        "custom_fields": "Custom Field Mappings",
     }
 
     def __init__(self, data=None, *, connection):

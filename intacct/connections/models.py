@@ -23,15 +23,15 @@ class Connection(models.Model):
         DISCONNECTED = "disconnected", "Disconnected"
 
     class Destination(models.TextChoices):
-        MATCHING_ENTITY = "matching_entity", "Matching child entity (recommended)"
+        MATCHING_ENTITY = "matching_entity", "Matching child entities (Recommended)"
         TOP_LEVEL = "top_level", "Top-level entity"
 
     class Step(models.IntegerChoices):
         SUBSIDIARY = 1, "Subsidiary"
         DESTINATION = 2, "Posting destination"
         CREDENTIALS = 3, "Credentials"
-        AP = 4, "AP settings"
-        AR = 5, "AR settings"
+        AP = 4, "AP Settings"
+        AR = 5, "AR Settings"
         ADVANCED = 6, "Advanced"
         FINISH = 7, "Finish"
 

@@ -80,6 +80,20 @@ def connection_set_destination(*, connection: m.Connection, destination: str) ->
     return connection
 
 
+# Sage did not answer, or not with Sage's XML: the address or the network is at fault.
+UNREACHABLE = (errors.TransientError, errors.OutcomeUnknownError, errors.ResponseFormatError)
+
+
+def unreachable_detail(error: errors.IntacctError) -> str:
+    """What went wrong, for a message that already says Sage could not be reached: the
+    client's "Sage Intacct could not be reached (ConnectionError)." gives "ConnectionError"."""
+    text = str(error).strip().rstrip(".")
+    prefix = "Sage Intacct could not be reached"
+    if text.startswith(prefix):
+        text = text[len(prefix) :].strip().removeprefix("(").removesuffix(")")
+    return text or error.__class__.__name__
+
+
 def _explain(error: errors.IntacctError, *, company_id: str) -> str:
     if isinstance(
         error, errors.SenderNotAuthorizedError
@@ -91,10 +105,8 @@ def _explain(error: errors.IntacctError, *, company_id: str) -> str:
         return msg.CONNECT_SIGN_IN
     if isinstance(error, errors.PermissionDeniedError):
         return msg.CONNECT_PERMISSION.format(detail=error)
-    if isinstance(
-        error, errors.TransientError | errors.OutcomeUnknownError | errors.ResponseFormatError
-    ):
-        return msg.CONNECT_UNREACHABLE.format(detail=error)
+    if isinstance(error, UNREACHABLE):
+        return msg.CONNECT_UNREACHABLE.format(detail=unreachable_detail(error))
     return str(error)
 
 
@@ -161,6 +173,11 @@ def connection_test(*, connection: m.Connection) -> tuple[bool, str]:
     try:
         client_for(connection).open_session()
         ok, message = True, "Connected."
+    except UNREACHABLE as error:
+        ok = False
+        message = msg.TEST_UNREACHABLE.format(
+            detail=unreachable_detail(error), endpoint=settings.INTACCT_ENDPOINT_URL
+        )
     except errors.IntacctError as error:
         ok, message = False, _explain(error, company_id=connection.company_id)
     m.Connection.objects.filter(pk=connection.pk).update(

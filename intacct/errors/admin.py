@@ -20,7 +20,7 @@ from accounting import models as am
 from accounting.admin import BILLING
 from intacct.export.admin import GroupMembersLeftOut
 
-from . import services
+from . import kinds, services
 from .fixes import error_transaction_detail
 from .kinds import RETRYABLE_ENTITY_TYPES
 
@@ -90,9 +90,11 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
         (
             None,
             {
+                # The columns, not the model fields: a read-only value needs no help text
+                # under it saying what kind of value it is.
                 "fields": [
-                    "entity_type",
-                    "transaction_type",
+                    "entity_type_column",
+                    "transaction_type_column",
                     "subsidiary",
                     "reference",
                     "total",
@@ -104,7 +106,7 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Resolution", {"fields": ["resolution", "resolved_at", "resolved_by"]}),
+        ("Resolution", {"fields": ["resolution", "resolved_at", "resolved_by_column"]}),
     ]
 
     # --- who may use it -----------------------------------------------------------------------
@@ -125,7 +127,11 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Entity Type", ordering="entity_type")
     def entity_type_column(self, obj):
-        return obj.entity_type
+        return kinds.entity_type_label(obj.entity_type)
+
+    @admin.display(description="Resolved by")
+    def resolved_by_column(self, obj):
+        return obj.resolved_by or "—"
 
     @admin.display(description="Transaction Type", ordering="transaction_type")
     def transaction_type_column(self, obj):

@@ -82,14 +82,14 @@ def _party_link(ctx):
 def _customer(ctx):
     return [
         *_party_link(ctx),
-        _connection_link(ctx, "intacct_wizard_ar", "AR settings: Auto Create Customer"),
+        _connection_link(ctx, "intacct_wizard_ar", "AR Settings: Auto Create Customer"),
     ]
 
 
 def _vendor(ctx):
     return [
         *_party_link(ctx),
-        _connection_link(ctx, "intacct_wizard_ap", "AP settings: Auto Create Vendor"),
+        _connection_link(ctx, "intacct_wizard_ap", "AP Settings: Auto Create Vendor"),
     ]
 
 
@@ -191,7 +191,7 @@ RULES = (
         (
             "Open the customer profile and set the External Accounting ID for this subsidiary "
             "to the Customer ID in Sage Intacct.",
-            "Or turn on Auto Create Customer in the AR settings: the next export creates it.",
+            "Or turn on Auto Create Customer in the AR Settings: the next export creates it.",
             "With Name Matching Fallback, the name must match the Sage customer's exactly "
             "(case-insensitive); two Sage customers with that name is an error, never a guess.",
         ),
@@ -205,7 +205,7 @@ RULES = (
         (
             "Set the External Accounting ID on the carrier or driver profile to the Vendor ID "
             "in Sage Intacct.",
-            "Or turn on Auto Create Vendor in the AP settings.",
+            "Or turn on Auto Create Vendor in the AP Settings.",
         ),
         _vendor,
     ),
@@ -282,9 +282,10 @@ RULES = (
     Rule(
         "payments_applied",
         (msg.PAYMENTS_MUST_BE_REMOVED,),
-        "The document changed, but its Sage invoice has payments applied.",
+        "The document changed or was removed, but its Sage invoice or bill has payments applied.",
         (
-            "Open the invoice in Sage Intacct and remove or unapply all payments.",
+            "Open the transaction in Sage Intacct and remove or unapply all payments from the "
+            "invoice or bill.",
             "Return to Ledgerline and retry the export.",
         ),
         _document_link,

@@ -24,8 +24,24 @@ WHERE_NEXT_RUN = (
 )
 PAYMENT_NOT_RETRYABLE = (
     "Payment transactions are never exported, so there is nothing to re-sync: check the "
-    "payment in Sage Intacct, correct the payment here if needed, then use Mark as Synced."
+    "payment in Sage Intacct (the import marked it voided here; an imported payment is "
+    "read-only), correct its document here if needed, then use Mark as Synced."
 )
+
+
+# The Entity Type column in the seeds' words (article 6, "The Error Transactions page includes
+# the following columns"). Rows stored before these names keep their old entity type; they are
+# shown under the seeds' name too.
+ENTITY_TYPE_LABELS = {
+    "accounting invoice": "Accounting Invoice (same as a summary invoice)",
+    "summary invoice": "Accounting Invoice (same as a summary invoice)",
+    "driver settlement": "Driver Statement",
+}
+
+
+def entity_type_label(entity_type: str) -> str:
+    """The Entity Type as the Error Transactions page shows it."""
+    return ENTITY_TYPE_LABELS.get(entity_type.lower(), entity_type)
 
 
 # --- document types ------------------------------------------------------------------------------

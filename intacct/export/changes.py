@@ -1,6 +1,13 @@
 """Documents changed or removed in the TMS after export: unchanged payload → nothing sent;
 Draft in Sage → update in place; AR posted and unpaid → reverse and create the next version;
-payments applied or an AP bill posted → an Error Transaction until Sage allows the change."""
+payments applied or an AP bill posted → an Error Transaction until Sage allows the change.
+
+The two refusals keep the seeds' troubleshooting wording (../shared/seeds, article 6,
+"Transaction State Issues"): a Sage invoice *or bill* with payments applied answers "Payments
+must be removed before the invoice can be reversed" (remove or unapply the payments first); an
+AP bill Posted or Selected in Sage, with no payment, answers "AP bill requires manual
+reversal". Payments are checked first: a bill with payments needs them removed before any
+reversal, manual or not."""
 
 import copy
 import xml.etree.ElementTree as ET
@@ -70,7 +77,7 @@ def changed_documents_send(run: Run, changed) -> list:
             recreate.append((doc, record))
         elif state == DRAFT:
             updates.append((doc, record, function))
-        elif paid > 0 and kind.side == "ar":
+        elif paid > 0:
             _keep_synced(run, doc, record, msg.PAYMENTS_MUST_BE_REMOVED)
         elif kind.side == "ap":
             _keep_synced(run, doc, record, msg.AP_BILL_MANUAL_REVERSAL)
@@ -231,8 +238,8 @@ class Removed:
 
 def removed_documents_export(run: Run) -> None:
     """Sage documents whose TMS document was deleted: delete a Draft, reverse an unpaid
-    posted invoice, otherwise an Error Transaction (payments applied; AP bills need manual
-    reversal). One query to find them, one read and one write request per run."""
+    posted invoice, otherwise an Error Transaction (payments applied, invoice or bill: they
+    must be removed; an unpaid posted AP bill needs manual reversal). One query to find them, one read and one write request per run."""
     kind, data = run.kind, run.data
     gone = list(
         am.SyncRecord.objects.filter(
@@ -257,13 +264,13 @@ def removed_documents_export(run: Run) -> None:
             functions.append((record, fn.delete_invoice(controlid=controlid, key=record.record_no)))
         elif sage.get("STATE") == DRAFT:
             functions.append((record, fn.delete("APBILL", [record.record_no], controlid=controlid)))
-        elif kind.side == "ap":
-            failure_record(
-                kind=kind, connection=data.connection, doc=doc, message=msg.AP_BILL_MANUAL_REVERSAL
-            )
         elif paid > 0:
             failure_record(
                 kind=kind, connection=data.connection, doc=doc, message=msg.PAYMENTS_MUST_BE_REMOVED
+            )
+        elif kind.side == "ap":
+            failure_record(
+                kind=kind, connection=data.connection, doc=doc, message=msg.AP_BILL_MANUAL_REVERSAL
             )
         else:
             reverse = fn.reverse_invoice(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import notify, services
+from .engine.documents import PARTIALLY_PAID, POSTED, SELECTED
 from .models import (
     SandboxBill,
     SandboxFaults,
@@ -41,11 +42,20 @@ def _run(modeladmin, request, queryset, action, done: str):
         modeladmin.message_user(request, f"{count} {done}.", messages.SUCCESS)
 
 
+PAYABLE = (POSTED, PARTIALLY_PAID, SELECTED)
+# The console's payment methods as people write them (ACH and EFT are initialisms).
+METHOD_LABELS = {
+    "check": "Check",
+    "ach": "ACH",
+    "eft": "EFT",
+    "credit_card": "Credit card",
+    "cash": "Cash",
+}
+
+
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    method = forms.ChoiceField(
-        choices=[(k, k.replace("_", " ").title()) for k in services.PAYMENT_METHODS]
-    )
+    method = forms.ChoiceField(choices=list(METHOD_LABELS.items()))
     check_number = forms.CharField(required=False, max_length=40)
     memo = forms.CharField(required=False, max_length=200)
     paid_on = forms.DateField(initial=timezone.localdate)
@@ -105,6 +115,10 @@ class DocumentAdmin(ConsoleAdmin):
 
     @admin.display(description="")
     def pay_link(self, obj):
+        # Only a document Sage would take a payment on (posted, partly paid or selected, with
+        # something due) offers one.
+        if obj.state not in PAYABLE or Decimal(str(obj.data.get("TOTALDUE") or 0)) <= 0:
+            return ""
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_pay", args=[obj.pk])
         return format_html('<a href="{}">Record a payment…</a>', url)
 

@@ -657,3 +657,32 @@ def test_every_action_is_a_post_with_csrf(support):
     assert 'method="post"' in sync_all and "csrfmiddlewaretoken" in sync_all
     error.refresh_from_db()
     assert error.status == "failed"
+
+
+# --- the seeds' words ---------------------------------------------------------------------------
+
+
+def test_entity_types_read_as_the_seeds_name_them(web):
+    subsidiary = f.SubsidiaryFactory()
+    summary = f.ErrorTransactionFactory(
+        subsidiary=subsidiary,
+        entity_type=export.DOCUMENT_TYPES["summary_invoice"].entity_type,
+        document_type="summary_invoice",
+    )
+    settlement = f.ErrorTransactionFactory(
+        subsidiary=subsidiary,
+        entity_type=export.DOCUMENT_TYPES["driver_settlement"].entity_type,
+        document_type="driver_settlement",
+    )
+    listing = page(web.get(reverse("admin:accounting_errortransaction_changelist")))
+    assert "Accounting Invoice (same as a summary invoice)" in listing
+    assert "Driver Statement" in listing
+    assert "Summary Invoice" not in listing and "Driver Settlement" not in listing
+
+    detail = page(web.get(detail_url(summary)))
+    assert "Accounting Invoice (same as a summary invoice)" in detail
+    assert "use Retry export on its summary invoice page" in detail
+    # A read-only value carries no help text saying what kind of value it is.
+    assert "Load, Trip, Paystub, E-check" not in detail
+    assert "Invoice, Bill, ..." not in detail
+    assert "Driver Statement" in page(web.get(detail_url(settlement)))

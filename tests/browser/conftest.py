@@ -5,6 +5,8 @@ them, so it needs no browser. Playwright cannot download its own browsers here, 
 /usr/bin/chromium (Debian's `chromium` package; `.ci/run` installs it when missing).
 """
 
+import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -47,7 +49,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+    # A common laptop screen: every page must fit its width (no sideways scroll).
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,3 +75,77 @@ def screenshot():
         return path
 
     return save
+
+
+@pytest.fixture
+def console():
+    """What the live server prints on its console while the test runs: the project's console
+    log handler (config/settings.py LOGGING) writes into a buffer instead of stderr."""
+    handlers = {
+        handler
+        for name in ("", "django")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler) and handler.get_name() == "console"
+    }
+    assert handlers, "the console log handler is not configured"
+    buffer = io.StringIO()
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    try:
+        yield buffer
+    finally:
+        for handler, stream in previous.items():
+            handler.setStream(stream)
+
+
+def loud_lines(output: str) -> list[str]:
+    """The console lines that would worry someone watching it: warnings, errors and
+    tracebacks."""
+    return [
+        line
+        for line in output.splitlines()
+        if any(word in line for word in (" WARNING ", " ERROR ", " CRITICAL ", "Traceback"))
+    ]
+
+
+# Runs in every page the browser loads: once it has loaded, report how wide the page and each
+# list or inline table renders against the space it has.
+REPORT_WIDTHS = """
+window.addEventListener("load", () => {
+  const root = document.documentElement;
+  const boxes = [...document.querySelectorAll("#changelist-form .results, .inline-group .tabular")]
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.className);
+  window.reportWidth(location.pathname + location.search, root.scrollWidth, root.clientWidth, boxes);
+});
+"""
+
+
+class Widths:
+    """Every page the browser loaded, with how wide it rendered against the window: a page
+    wider than the window scrolls sideways, a table wider than its box hides columns."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, int, int, list[str]]] = []
+
+    def report(self, source, path, scroll, client, boxes) -> None:
+        self.seen.append((path, scroll, client, boxes))
+
+    def paths(self) -> set[str]:
+        return {path.split("?")[0] for path, *_ in self.seen}
+
+    def too_wide(self) -> list[str]:
+        found = [
+            f"{path}: {scroll} px wide in {client}" + (f" (cut off: {boxes})" if boxes else "")
+            for path, scroll, client, boxes in self.seen
+            if scroll > client or boxes
+        ]
+        return list(dict.fromkeys(found))
+
+
+@pytest.fixture
+def widths(page):
+    """Reports the width of every page the test's browser loads (checked at the end)."""
+    seen = Widths()
+    page.expose_binding("reportWidth", seen.report)
+    page.add_init_script(REPORT_WIDTHS)
+    return seen

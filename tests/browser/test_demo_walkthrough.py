@@ -17,6 +17,8 @@ from intacct import models as m
 from intacct.sandbox.gateway import SANDBOX_PATH
 from intacct.sandbox.services import sandbox_faults_clear, sandbox_seed
 
+from .conftest import loud_lines
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "walkthrough-pass"
@@ -89,10 +91,10 @@ def connect_through_the_wizard(page: Page, base: str, screenshot) -> None:
     expect(messages(page, "success")).to_contain_text(
         f"Connected to Sage company {demo_data.SAGE_COMPANY_ID} ({SUBSIDIARY})"
     )
-    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AP settings")
+    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AP Settings")
     page.select_option("#id_account__", "5000")
     save_and_continue(page)
-    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AR settings")
+    expect(page.locator("h1")).to_have_text("Connect Sage Intacct: AR Settings")
     page.select_option("#id_account__", "4000")
     save_and_continue(page)
     expect(page.locator("h1")).to_have_text("Connect Sage Intacct: Advanced")
@@ -120,7 +122,23 @@ def connect_through_the_wizard(page: Page, base: str, screenshot) -> None:
     )
 
 
-def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, screenshot):
+def visit(page: Page, url: str) -> None:
+    response = page.goto(url)
+    assert response.status == 200, f"{url}: {response.status}"
+
+
+def single_line(locator) -> bool:
+    """Whether an inline element's text sits on one line (a wrapped one has several boxes)."""
+    return locator.evaluate("e => e.getClientRects().length") == 1
+
+
+def background(locator) -> str:
+    return locator.evaluate("e => getComputedStyle(e).backgroundColor")
+
+
+def test_the_demo_from_connection_to_a_completed_load(
+    demo, loads, page: Page, screenshot, widths, console
+):
     base = demo.url
     good, bad = loads
     get_user_model().objects.create_superuser("admin", "admin@example.com", PASSWORD)
@@ -145,6 +163,23 @@ def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, s
         side="ar", category="accessorials", item_code="DETENTION", gl_account_no="4025"
     ).exists()
 
+    # The connection page: tabs like the admin's, its controls admin buttons; every tab fits.
+    page.goto(f"{base}/admin/intacct/connection/{connection.pk}/change/")
+    expect(page.locator("#site-name")).to_have_text("Ledgerline")
+    tabs = page.locator("nav.connection-tabs")
+    expect(tabs.locator(".current")).to_have_text("Settings")
+    assert tabs.locator("li").first.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+    save = background(page.locator("input[name=_continue]"))
+    for name in ("Pause syncing (Primary Sync off)", "Test connection", "Export now"):
+        assert background(page.get_by_role("button", name=name)) == save, name
+    for tab in ("AP Settings", "Advanced", "Dimensions & Custom Fields", "Disconnect"):
+        tabs.get_by_role("link", name=tab).click()
+        expect(page.locator("#content h1")).to_be_visible()
+    # Refresh from Sage says when the choices were read, in one sentence.
+    page.goto(f"{base}/admin/intacct/connection/{connection.pk}/wizard/advanced/")
+    expect(page.locator(".choices-read")).to_contain_text("Choices last read")
+    assert ".." not in page.locator(".choices-read").inner_text()
+
     # Invoice two loads (batch invoicing), then export now from the connection page.
     page.goto(
         f"{base}/admin/accounting/load/?invoice_as_subsidiary__id__exact={connection.subsidiary_id}"
@@ -154,6 +189,8 @@ def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, s
     page.select_option("select[name=action]", "invoice_selected")
     page.get_by_role("button", name="Go").click()
     expect(messages(page, "success")).to_contain_text("2 load(s) invoiced")
+    # A load number stays on one line in the list.
+    assert single_line(page.locator("#result_list th.field-number a").first)
     page.goto(f"{base}/admin/intacct/connection/{connection.pk}/change/")
     page.get_by_role("button", name="Export now").click()
     expect(messages(page, "warning")).to_contain_text("1 created")
@@ -165,6 +202,10 @@ def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, s
     expect(row).to_contain_text("Invoice export requires a linked Sage customer ID")
     expect(row).to_contain_text("Failed")
     screenshot(page, "error-transactions")
+    row.locator("th a").first.click()  # the row's page: the fix, no help text under values
+    expect(page.locator(".error-detail")).to_contain_text("How to fix")
+    expect(page.locator("#content")).not_to_contain_text("Load, Trip, Paystub, E-check")
+    page.go_back()
 
     # Fix its cause (AR Settings: Auto Create Customer), then Retry Sync: Resolved.
     page.goto(f"{base}/admin/intacct/connection/{connection.pk}/change/")
@@ -188,12 +229,18 @@ def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, s
     page.locator("#result_list tbody tr", has_text=good.number).get_by_role(
         "link", name="Record a payment…"
     ).click()
+    methods = page.locator("#id_method option").all_inner_texts()
+    assert "ACH" in methods and "EFT" in methods, methods
     page.fill("#id_check_number", "10452")
     page.fill("#id_memo", "Walkthrough payment")
     page.get_by_role("button", name="Record payment").click()
     expect(messages(page, "success")).to_contain_text("Payment of")
-    expect(page.locator("#result_list tbody tr", has_text=good.number)).to_contain_text("Paid")
+    paid = page.locator("#result_list tbody tr", has_text=good.number)
+    expect(paid).to_contain_text("Paid")
+    expect(paid).not_to_contain_text("Record a payment…")  # nothing is due on it any more
     screenshot(page, "sandbox-console")
+    for console_list in ("sandboxbill", "sandboxpayment"):
+        visit(page, f"{base}/admin/intacct_sandbox/{console_list}/")
 
     # Import payments now from the connection page: the load is Completed.
     page.goto(f"{base}/admin/intacct/connection/{connection.pk}/change/")
@@ -204,10 +251,26 @@ def test_the_demo_from_connection_to_a_completed_load(demo, loads, page: Page, s
     expect(page.locator(".field-billing_status")).to_contain_text("Completed")
     good.refresh_from_db()
     assert good.billing_status == am.BillingStatus.COMPLETED
-    assert good.payments.get().check_number == "10452"
+    payment = good.payments.get()
+    assert (payment.check_number, payment.source) == ("10452", am.Payment.Source.IMPORTED)
+    # The imported payment is Sage's record: read-only here, linked to the Sage payment.
+    imported = page.locator(".inline-group", has_text="Payments imported from Sage Intacct")
+    expect(imported).to_contain_text("10452")
+    expect(imported).to_contain_text("Walkthrough payment")
+    expect(imported.locator("input:not([type=hidden]), select, textarea")).to_have_count(0)
+    screenshot(page, "load-payments")
+    imported.get_by_role("link", name=f"Sage payment {payment.sage_payment_id}").click()
+    expect(page.locator("#content")).to_contain_text("10452")
+
+    # Every page of the walk fitted a 1366 px window, and the console stayed quiet.
+    assert len(widths.seen) > 30
+    if widths.too_wide():
+        pytest.fail("Pages wider than the window:\n" + "\n".join(widths.too_wide()))
+    if loud_lines(console.getvalue()):
+        pytest.fail("The console was not quiet:\n" + console.getvalue())
 
 
-def test_a_user_without_permission_gets_403(live_server, page: Page):
+def test_a_user_without_permission_gets_403(live_server, page: Page, widths, console, screenshot):
     get_user_model().objects.create_user("dispatcher", password=PASSWORD, is_staff=True)
     log_in(page, live_server.url, "dispatcher")
     expect(page.locator("#user-tools")).to_contain_text("DISPATCHER", ignore_case=True)
@@ -218,3 +281,14 @@ def test_a_user_without_permission_gets_403(live_server, page: Page):
     ):
         response = page.goto(live_server.url + path)
         assert response.status == 403, path
+        expect(page.locator("#site-name")).to_have_text("Ledgerline")
+        expect(page.locator(".needed")).to_contain_text("permission")
+        expect(page.locator(".who-can-grant")).to_contain_text("Admin, Partner Admin, Support")
+    expect(page.locator(".needed")).to_contain_text("“billing” permission")
+    screenshot(page, "forbidden")
+    # Each expected 403 is one line on the console: no warning, no traceback.
+    output = console.getvalue()
+    assert output.count("Forbidden (Permission denied)") == 3, output
+    assert not loud_lines(output), output
+    if widths.too_wide():
+        pytest.fail("Pages wider than the window:\n" + "\n".join(widths.too_wide()))

@@ -5,6 +5,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from accounting import demo_data
+from intacct import messages as msg
 from intacct import models as m
 from intacct.connections import crypto, services
 from tests import factories as f
@@ -75,7 +76,7 @@ def test_intacct_check_prints_each_problem_and_exits_non_zero(sandbox):
     assert "RF Ridgeline Freight: 3 problem(s)" in text
     assert (
         "Mapped GL account 4090 (AR (revenue) Master → 4090) is inactive in Sage. (fix it in "
-        "the AR settings step)" in text
+        "the AR Settings step)" in text
     )
 
 
@@ -88,3 +89,39 @@ def test_intacct_check_passes_a_clean_connection(sandbox):
     out = io.StringIO()
     call_command("intacct_check", stdout=out)
     assert "RF Ridgeline Freight: OK" in out.getvalue()
+
+
+def test_intacct_check_says_once_which_address_it_tried_and_how_to_change_it(sandbox, settings):
+    _connected(f.SubsidiaryFactory(code="RF", name="Ridgeline Freight"))
+    # The server runs on another port: nothing answers at the configured address.
+    settings.INTACCT_ENDPOINT_URL = "http://127.0.0.1:8001/intacct-sandbox/xmlgw.phtml"
+    settings.INTACCT_MAX_RETRIES = 0
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 connection"):
+        call_command("intacct_check", stdout=out)
+
+    text = out.getvalue()
+    expected = msg.TEST_UNREACHABLE.format(
+        detail="ConnectionError", endpoint=settings.INTACCT_ENDPOINT_URL
+    )
+    assert f"  - {expected}\n" in text
+    assert text.count("could not be reached") == 1
+    assert text.count(settings.INTACCT_ENDPOINT_URL) == 1
+    assert "what you entered is kept" not in text  # no wizard wording in a command
+
+
+def test_intacct_export_explains_its_batch_size_option(capsys):
+    with pytest.raises(SystemExit):
+        call_command("intacct_export", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--batch-size BATCH_SIZE Documents sent to Sage in one request" in text
+
+
+@pytest.mark.django_db
+def test_ensure_schedules_on_a_fresh_demo_says_why_there_are_none_and_what_creates_them():
+    out = io.StringIO()
+    call_command("ensure_schedules", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("No schedules yet: no subsidiary is connected to Sage Intacct.")
+    assert "Connect a subsidiary" in text

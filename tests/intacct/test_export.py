@@ -217,7 +217,9 @@ def test_activation_creates_the_export_schedule_and_pausing_removes_it(connectio
     )
     out = io.StringIO()
     call_command("ensure_schedules", stdout=out)
-    assert "1 export schedule(s) in place." in out.getvalue()
+    assert "1 export schedule(s) in place: each syncing connection exports every 15" in (
+        out.getvalue()
+    )
     assert Schedule.objects.filter(func="intacct.tasks.connection_export").count() == 1
     services.connection_set_primary_sync(connection=connection, on=False)
     # Only the alert check stays: it watches paused connections too.

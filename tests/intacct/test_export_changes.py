@@ -132,6 +132,42 @@ def test_a_posted_bill_needs_manual_reversal_then_the_next_version_goes(connecti
     assert am.ErrorTransaction.objects.get(document_id=trip.pk).status == "resolved"
 
 
+def test_a_changed_bill_with_payments_says_the_payments_must_be_removed(connection):
+    trip = make_trip(connection)
+    export.trips_export(connection=connection)
+    bill = SandboxRecord.objects.get(object="APBILL", key=trip.number)
+    sandbox_payment_record(document=bill, amount=Decimal("100"))
+    change_linehaul(trip, "900")
+
+    summary = export.trips_export(connection=connection)
+
+    # The seeds' rule for a Sage transaction with payments, for bills as for invoices.
+    assert (summary.failed, summary.created) == (1, 0)
+    assert open_error(trip).message == msg.PAYMENTS_MUST_BE_REMOVED
+    bill.refresh_from_db()
+    assert bill.state == "Partially Paid"
+    assert am.SyncRecord.objects.get(document_id=trip.pk).state == "synced"
+
+
+def test_a_trip_removed_from_the_tms_names_payments_first_then_manual_reversal(connection):
+    paid, unpaid = make_trip(connection), make_trip(connection)
+    export.trips_export(connection=connection)
+    paid_bill = SandboxRecord.objects.get(object="APBILL", key=paid.number)
+    sandbox_payment_record(document=paid_bill, amount=Decimal("100"))
+    for trip in (paid, unpaid):
+        trip.lines.all().delete()
+        trip.delete()
+
+    export.trips_export(connection=connection)
+
+    messages = dict(am.ErrorTransaction.objects.values_list("reference", "message"))
+    assert messages == {
+        paid.number: msg.PAYMENTS_MUST_BE_REMOVED,
+        unpaid.number: msg.AP_BILL_MANUAL_REVERSAL,
+    }
+    assert SandboxRecord.objects.get(pk=paid_bill.pk).state == "Partially Paid"
+
+
 def test_a_draft_bill_is_updated_in_place(connection, sandbox_requests, assert_valid_request):
     trip = make_trip(connection)
     export.trips_export(connection=connection)

@@ -97,10 +97,13 @@ def test_sage_unreachable_keeps_what_was_entered(db, freight, settings):
         services.connection_set_destination(
             connection=connection, destination=m.Connection.Destination.TOP_LEVEL
         )
-        with pytest.raises(services.ConnectError, match="could not be reached"):
+        with pytest.raises(services.ConnectError) as refused:
             services.connection_connect(
                 connection=connection, company_id="X", user_id="u", password="p"
             )
+    # Said once, with the cause: not "could not be reached (... could not be reached ...)".
+    assert str(refused.value) == msg.CONNECT_UNREACHABLE.format(detail="ConnectionError")
+    assert str(refused.value).count("could not be reached") == 1
     connection.refresh_from_db()
     assert connection.posting_destination == m.Connection.Destination.TOP_LEVEL
 

@@ -177,7 +177,7 @@ def test_an_admin_can_leave_and_resume_where_they_stopped(sandbox, freight, admi
     credentials(admin_client, connection)
     listing = admin_client.get(reverse("admin:intacct_connection_changelist")).content.decode()
     assert (
-        f'<a href="{url("wizard_ap", connection.pk)}">Continue setup (AP settings)</a>' in listing
+        f'<a href="{url("wizard_ap", connection.pk)}">Continue setup (AP Settings)</a>' in listing
     )
 
 
@@ -427,11 +427,11 @@ def test_each_reconciliation_problem_links_to_where_it_is_fixed(sandbox, freight
     links = {
         "Mapped GL account 5999 (AP (expense) LUMPER → 5999) does not exist in Sage.": (
             url("wizard_ap", connection.pk) + "#items",
-            "AP settings",
+            "AP Settings",
         ),
         "Mapped GL account 4090 (AR (revenue) Master → 4090) is inactive in Sage.": (
             url("wizard_ar", connection.pk),
-            "AR settings",
+            "AR Settings",
         ),
         "Class is required: set a Default value so lines without a TMS value still export.": (
             url("wizard_advanced", connection.pk) + "#dimensions",
@@ -671,7 +671,7 @@ def test_resuming_shows_what_was_saved_and_continues_at_the_next_step(
     browser.force_login(django_user_model_of(admin_client))
     listing = browser.get(reverse("admin:intacct_connection_changelist")).content.decode()
     assert (
-        f'<a href="{url("wizard_ar", connection.pk)}">Continue setup (AR settings)</a>' in listing
+        f'<a href="{url("wizard_ar", connection.pk)}">Continue setup (AR Settings)</a>' in listing
     )
     ap_page = browser.get(url("wizard_ap", connection.pk)).content.decode()
     assert 'name="include_fuel" id="id_include_fuel" checked' in ap_page
@@ -773,7 +773,10 @@ def test_the_connection_page_has_tabs_and_edits_run_the_reconciliation_check(
         assert f">{label}</" in page
     assert "status-active" in page
     ar_page = admin_client.get(url("wizard_ar", connection.pk)).content.decode()
-    assert "<strong>AR Settings</strong>" in ar_page and "Continue" not in ar_page
+    assert (
+        '<li class="current" aria-current="page"><span>AR Settings</span>' in ar_page
+        and "Continue" not in ar_page
+    )
 
     # An accountant makes an AR account inactive in Sage; the next edit, on any tab, saves and
     # lists the problem with a link to its fix.
@@ -788,7 +791,7 @@ def test_the_connection_page_has_tabs_and_edits_run_the_reconciliation_check(
     shown = admin_client.get(change).content.decode()
     assert (
         "Mapped GL account 4020 (AR (revenue) Accessorials → 4020) is inactive in Sage. "
-        f'<a href="{url("wizard_ar", connection.pk)}">Fix it in AR settings</a>'
+        f'<a href="{url("wizard_ar", connection.pk)}">Fix it in AR Settings</a>'
     ) in shown
     # The AR tab no longer offers the inactive account, so the fix picks another one.
     ar_page = admin_client.get(url("wizard_ar", connection.pk)).content.decode()
@@ -829,4 +832,4 @@ def test_mapping_edits_on_the_connection_page_run_the_reconciliation_check(
     page = response.content.decode()
     assert connection.account_mappings.filter(item_code="DIESEL", gl_account_no="5999").exists()
     assert "Mapped GL account 5999 (AP (expense) DIESEL → 5999) does not exist in Sage." in page
-    assert f'<a href="{url("wizard_ap", connection.pk)}#items">Fix it in AP settings</a>' in page
+    assert f'<a href="{url("wizard_ap", connection.pk)}#items">Fix it in AP Settings</a>' in page

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from accounting import models as am
 from accounting import roles
 
 from .conftest import admin_pages
@@ -81,6 +82,9 @@ def needed(name: str, model_admin) -> str:
         return NOBODY if kind in ("add", "delete") else BILLING
     if opts.model_name == "syncrecord" and kind in ("add", "delete"):
         return NOBODY  # the ledger is written by the export and never deleted by hand
+    if opts.model_name == "payment" and kind == "delete":
+        # The world's payments are imported from Sage: only the import changes them.
+        return NOBODY
     action = {
         "changelist": "view",
         "change": "view",
@@ -163,6 +167,7 @@ def ran(response) -> bool:
 @pytest.mark.parametrize("user", USERS)
 def test_every_admin_page_and_action_answers_each_user_as_the_roles_say(world, browsers, user):
     browser, granted = browsers[user]
+    assert not am.Payment.objects.exclude(source=am.Payment.Source.IMPORTED).exists()
     wrong = []
     for name, model_admin, url in admin_pages(world):
         if name == "app_list":

@@ -122,7 +122,8 @@ DOCUMENT_TYPES = {
             "summary_invoice",
             am.SummaryInvoice,
             "ARINVOICE",
-            "Summary Invoice",
+            # The seeds' Entity Type for a summary invoice (article 6, Error Transactions).
+            "Accounting Invoice",
             "Invoice",
             (AR_ON,),
             summary_invoices_ready,
@@ -188,7 +189,8 @@ DOCUMENT_TYPES = {
             "driver_settlement",
             am.DriverSettlement,
             "APBILL",
-            "Driver Settlement",
+            # The seeds' Entity Type for a driver settlement (article 6, Error Transactions).
+            "Driver Statement",
             "Bill",
             (AP_ON, ("ap", "export_driver_settlements")),
             driver_settlements_ready,

@@ -21,7 +21,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--limit", type=int, help="At most this many documents per type and connection."
         )
-        parser.add_argument("--batch-size", type=int, default=settings.INTACCT_BATCH_SIZE)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=settings.INTACCT_BATCH_SIZE,
+            help=(
+                "Documents sent to Sage in one request (default: INTACCT_BATCH_SIZE, "
+                f"now {settings.INTACCT_BATCH_SIZE})."
+            ),
+        )
         parser.add_argument(
             "--type",
             dest="document_types",

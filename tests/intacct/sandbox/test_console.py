@@ -1,6 +1,7 @@
 """The sandbox console in the admin: what an accountant does in Sage, through the pages."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -154,3 +155,30 @@ def test_staff_without_permission_cannot_use_the_console(client, invoice_key, dj
         ).status_code
         == 403
     )
+
+
+def test_record_a_payment_is_offered_only_where_something_is_due(admin_client, invoice_key):
+    invoices = reverse("admin:intacct_sandbox_sandboxinvoice_changelist")
+    pay = reverse("admin:intacct_sandbox_sandboxinvoice_pay", args=[invoice_key])
+    assert f'href="{pay}">Record a payment…' in admin_client.get(invoices).content.decode()
+
+    admin_client.post(invoices, {"action": "pay_in_full", "_selected_action": [invoice_key]})
+
+    listing = admin_client.get(invoices).content.decode()
+    assert "Paid" in listing and "Record a payment…" not in listing
+
+
+def test_the_payment_form_spells_the_methods_as_people_write_them(admin_client, invoice_key):
+    from intacct.sandbox.services import PAYMENT_METHODS
+
+    url = reverse("admin:intacct_sandbox_sandboxinvoice_pay", args=[invoice_key])
+    form = admin_client.get(url).content.decode()
+    labels = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', form)
+    assert dict(labels) == {
+        "check": "Check",
+        "ach": "ACH",
+        "eft": "EFT",
+        "credit_card": "Credit card",
+        "cash": "Cash",
+    }
+    assert set(dict(labels)) == set(PAYMENT_METHODS)
