@@ -20,7 +20,7 @@ from .connections.models import (
     DimensionValueMap,
     Side,
 )
-from .payments.models import PaymentImportRun
+from .payments.models import PaymentDetailStage, PaymentImportRun
 
 __all__ = [
     "AR_CATEGORIES",
@@ -39,6 +39,7 @@ __all__ = [
     "DimensionMapping",
     "DimensionSource",
     "DimensionValueMap",
+    "PaymentDetailStage",
     "PaymentImportRun",
     "Side",
 ]
