@@ -372,13 +372,22 @@ ADMIN_PAGES = (
     ("first page", ""),
     ("filtered: Failed trips", "?status__exact=failed&entity_type__exact=Trip"),
     ("search: a reference", "?q=T0000123"),
+    ("search: words of the message", "?q=Net+45"),
+    ("a year of the date hierarchy", "?created_at__year={year}"),
 )
+ADMIN_TARGET_MS = 150  # server time of the Error Transactions list at 100,000 rows
 
 
 def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
+    """The Error Transactions list with `--errors` rows: each page's queries the same as with
+    1,000 rows, and its server time (the median of 5 requests, after one to warm the caches)
+    within ADMIN_TARGET_MS."""
+    import statistics
+
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
 
     from benchmarks import data
 
@@ -387,28 +396,44 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
     browser.force_login(user)
     url = reverse("admin:accounting_errortransaction_changelist")
     small = min(1_000, args.errors)
+    year = timezone.localdate().year
+    pages = [(name, query.format(year=year)) for name, query in ADMIN_PAGES]
     say(f"Writing {args.errors:,} Error Transactions ...")
     data.errors_create(subsidiaries, count=small)
+    browser.get(url)  # the new failures' causes are worked out once, on the first view
     few = {}
-    for name, query in ADMIN_PAGES:
+    for name, query in pages:
         with measure(sandbox, name, small) as row:
             page = browser.get(url + query)
         assert page.status_code == 200, page.status_code
         few[name] = row.queries
     data.errors_create(subsidiaries, count=args.errors - small, start=small)
-    for name, query in ADMIN_PAGES:
+    say("First view of the list: the new failures' causes are worked out ...")
+    with measure(sandbox, "first view", args.errors) as first:
+        browser.get(url)
+    args.notes.append(
+        f"Error Transactions: the first view after writing {args.errors - small:,} rows worked "
+        f"out their causes in {first.wall_s:.1f} s ({first.queries} queries); each row once"
+    )
+    for name, query in pages:
         label = f"4 Error Transactions {args.errors:,} rows: {name}"
         say(f"{label} ...")
         browser.get(url + query)  # warm (template and URL caches), as a served page is
-        with measure(sandbox, label, args.errors) as row:
-            page = browser.get(url + query)
-        assert page.status_code == 200, page.status_code
+        times = []
+        for _ in range(5):
+            with measure(sandbox, label, args.errors) as row:
+                page = browser.get(url + query)
+            assert page.status_code == 200, page.status_code
+            times.append(row.wall_s)
+        row.wall_s = statistics.median(times)
         rows.append(row)
+        ms = row.wall_s * 1000
         targets.append(
             Target(
-                row.queries == few[name],
-                f"admin {name}: a constant number of queries: {row.queries} with "
-                f"{args.errors:,} rows, {few[name]} with {small:,}; {row.wall_s * 1000:.0f} ms",
+                row.queries == few[name] and ms <= ADMIN_TARGET_MS,
+                f"admin {name}: {ms:.0f} ms server time (target {ADMIN_TARGET_MS} ms) and a "
+                f"constant number of queries: {row.queries} with {args.errors:,} rows, "
+                f"{few[name]} with {small:,}",
             )
         )
 

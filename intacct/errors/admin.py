@@ -7,12 +7,19 @@ extends the TMS's summary invoice and settlement admins with its action, so they
 Accounting in the menu, at the same URLs.
 """
 
+import datetime as dt
+import itertools
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.core.exceptions import PermissionDenied
+from django.db import connection as db
+from django.db.models import Exists, Max, Min, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounting import admin as tms
@@ -23,6 +30,71 @@ from intacct.export.admin import GroupMembersLeftOut
 from . import services
 from .fixes import error_transaction_detail
 from .kinds import RETRYABLE_ENTITY_TYPES
+
+
+def _reference_starts(prefix: str) -> Q:
+    """References beginning with `prefix` as typed or in capitals, in a form the database's
+    index on the reference serves: PostgreSQL's LIKE 'prefix%' uses the pattern index Django
+    adds to an indexed text column; SQLite's LIKE ignores case and so no index, but a range
+    of its binary order is the same set."""
+    condition = Q()
+    for variant in {prefix, prefix.upper()}:
+        if db.vendor == "postgresql":
+            condition |= Q(reference__startswith=variant)
+        else:
+            condition |= Q(reference__gte=variant, reference__lt=variant + "\U0010ffff")
+    return condition
+
+
+class _PeriodsFound:
+    """The change list as Django's date hierarchy reads it, except that the years, months or
+    days having rows are found with one query of indexed EXISTS, one per candidate period,
+    instead of a DISTINCT over every row's truncated date."""
+
+    def __init__(self, cl):
+        self._cl = cl
+        self.queryset = _Periods(cl.queryset)
+
+    def __getattr__(self, name):
+        return getattr(self._cl, name)
+
+
+class _Periods:
+    def __init__(self, queryset):
+        self._queryset = queryset
+
+    def aggregate(self, *args, **kwargs):
+        return self._queryset.aggregate(*args, **kwargs)
+
+    def datetimes(self, field: str, kind: str) -> list[dt.datetime]:
+        """The starts (local time) of the `kind` periods ("year", "month", "day") that have
+        rows, as `QuerySet.datetimes` gives them: two queries, whatever the number of rows
+        (the span, then one EXISTS per period in it: a few years, 12 months, 31 days)."""
+        rows = self._queryset.order_by()
+        span = rows.aggregate(first=Min(field), last=Max(field))
+        if span["first"] is None:
+            return []
+        first, last = (timezone.localtime(span[k]).date() for k in ("first", "last"))
+        if kind == "year":
+            days = [dt.date(year, 1, 1) for year in range(first.year, last.year + 2)]
+        elif kind == "month":
+            months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month + 1)
+            days = [dt.date(m // 12, m % 12 + 1, 1) for m in months]
+        else:
+            days = [first + dt.timedelta(days=n) for n in range((last - first).days + 2)]
+        starts = [timezone.make_aware(dt.datetime.combine(day, dt.time.min)) for day in days]
+        periods = list(itertools.pairwise(starts))
+        found = (
+            self._queryset.model._default_manager.order_by()
+            .values(
+                **{
+                    f"p{i}": Exists(rows.filter(**{f"{field}__gte": a, f"{field}__lt": b}))
+                    for i, (a, b) in enumerate(periods)
+                }
+            )
+            .first()
+        ) or {}
+        return [a for i, (a, _) in enumerate(periods) if found.get(f"p{i}")]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -166,7 +238,15 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
             context["error_groups"] = services.error_transactions_group(
                 queryset=context["cl"].queryset
             )
+            context["error_dates"] = date_hierarchy(_PeriodsFound(context["cl"]))
         return response
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word is a reference's beginning (an index finds it) or a part of the message
+        (PostgreSQL: a trigram index finds it; SQLite reads the messages)."""
+        for word in search_term.split():
+            queryset = queryset.filter(_reference_starts(word) | Q(message__icontains=word))
+        return queryset, False
 
     # --- the detail page ----------------------------------------------------------------------
 
