@@ -45,7 +45,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='errortransaction',
-            index=models.Index(fields=['status', 'cause', 'subsidiary'], name='error_open_by_cause'),
+            index=models.Index(fields=['status', 'cause', 'subsidiary', 'reference'], name='error_open_by_cause'),
+        ),
+        migrations.AddIndex(
+            model_name='errortransaction',
+            index=models.Index(fields=['entity_type'], name='error_entity_type'),
+        ),
+        migrations.AddIndex(
+            model_name='errortransaction',
+            index=models.Index(fields=['transaction_type'], name='error_transaction_type'),
         ),
         migrations.RunPython(trigram_index, trigram_index_drop),
     ]

@@ -150,8 +150,14 @@ class ErrorTransaction(models.Model):
             )
         ]
         indexes = [
-            # Grouping open failures by cause, and finding those whose cause is not known yet.
-            models.Index(fields=["status", "cause", "subsidiary"], name="error_open_by_cause")
+            # Grouping open failures by cause (each group's first references in index order),
+            # and finding those whose cause is not known yet.
+            models.Index(
+                fields=["status", "cause", "subsidiary", "reference"], name="error_open_by_cause"
+            ),
+            # The list's Entity Type and Transaction Type filters read their values from these.
+            models.Index(fields=["entity_type"], name="error_entity_type"),
+            models.Index(fields=["transaction_type"], name="error_transaction_type"),
         ]
 
     def __str__(self):

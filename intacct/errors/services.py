@@ -114,7 +114,7 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
         .annotate(
             rank=Window(
                 RowNumber(),
-                partition_by=[F("subsidiary_id"), F("cause")],
+                partition_by=[F("cause"), F("subsidiary_id")],  # the index's order
                 order_by=[F("reference").asc(), F("pk").asc()],
             )
         )
@@ -202,7 +202,8 @@ def error_transactions_cause_fill() -> int:
     """Work out and store the cause of each open failure that has none yet (new, or whose
     message changed); returns how many. A few rows at a time in normal use: each row once."""
     filled = 0
-    pending = Error.objects.filter(status=Error.Status.FAILED, cause="").order_by("pk")
+    # Unordered, so the index on (status, cause) finds them; a filled row no longer matches.
+    pending = Error.objects.filter(status=Error.Status.FAILED, cause="").order_by()
     while rows := list(pending.only("pk", "message", "document_type", "document_id")[:FILL_CHUNK]):
         wanted = defaultdict(set)
         rules = {row.pk: rule_for(row.message) for row in rows}
