@@ -408,10 +408,13 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
     """The Error Transactions list with `--errors` rows: each page's queries the same as with
     1,000 rows, and its server time (the median of 5 requests, after one to warm the caches)
     within ADMIN_TARGET_MS."""
+    import os
     import statistics
 
     from django.contrib.auth import get_user_model
+    from django.db import connection as db
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
@@ -445,20 +448,26 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
         label = f"4 Error Transactions {args.errors:,} rows: {name}"
         say(f"{label} ...")
         browser.get(url + query)  # warm (template and URL caches), as a served page is
-        times = []
+        walls, servers = [], []
         for _ in range(5):
-            with measure(sandbox, label, args.errors) as row:
+            with CaptureQueriesContext(db) as captured, measure(sandbox, label, args.errors) as row:
                 page = browser.get(url + query)
             assert page.status_code == 200, page.status_code
-            times.append(row.wall_s)
-        row.wall_s = statistics.median(times)
+            walls.append(row.wall_s * 1000)
+            # Server time: the request's CPU in this process (on SQLite the database's work
+            # too), plus the wait on PostgreSQL's own process; wall time on a shared machine
+            # also counts other processes' turns on the CPU.
+            sql = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+            servers.append(row.cpu_s * 1000 + (sql if db.vendor == "postgresql" else 0))
+        row.wall_s = statistics.median(walls) / 1000
         rows.append(row)
-        ms = row.wall_s * 1000
+        ms = statistics.median(servers)
         targets.append(
             Target(
                 row.queries == few[name] and ms <= ADMIN_TARGET_MS,
-                f"admin {name}: {ms:.0f} ms server time (target {ADMIN_TARGET_MS} ms) and a "
-                f"constant number of queries: {row.queries} with {args.errors:,} rows, "
+                f"admin {name}: {ms:.0f} ms server time (target {ADMIN_TARGET_MS} ms; wall "
+                f"{statistics.median(walls):.0f} ms, load average {os.getloadavg()[0]:.1f}) "
+                f"and a constant number of queries: {row.queries} with {args.errors:,} rows, "
                 f"{few[name]} with {small:,}",
             )
         )
