@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.core.exceptions import PermissionDenied
 from django.db import connection as db
-from django.db.models import Exists, Q
+from django.db.models import Exists, Max, Min, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -74,31 +74,28 @@ class _PeriodsFound:
 
     def __init__(self, cl):
         self._cl = cl
-        # When the page shows every row the filters leave (a search), the periods are read
-        # from those rows: no query at all.
-        shown = cl.result_list if cl.result_count <= len(cl.result_list) else None
-        self.queryset = _Periods(cl.queryset, shown)
+        self.queryset = _Periods(cl.queryset)
 
     def __getattr__(self, name):
         return getattr(self._cl, name)
 
 
 class _Periods:
-    def __init__(self, queryset, shown=None):
+    def __init__(self, queryset):
         self._queryset = queryset
-        self._shown = shown
 
     def aggregate(self, *, first, last):
-        """Django's `aggregate(first=Min(field), last=Max(field))`, as two index lookups (one
-        query computing both reads every row on SQLite), remembered for `datetimes`."""
+        """Django's `aggregate(first=Min(field), last=Max(field))`: on the whole table as two
+        index lookups (one query computing both reads every row on SQLite), remembered for
+        `datetimes`."""
         return self._span(first.source_expressions[0].name)
 
     @functools.cache  # noqa: B019 - one change list, one request
     def _span(self, field: str) -> dict:
-        if self._shown is not None:
-            values = [getattr(row, field) for row in self._shown]
-            return {"first": min(values, default=None), "last": max(values, default=None)}
         rows = self._queryset.order_by()
+        if rows.query.has_filters():
+            # Filtered (a search reads every message on SQLite): both ends in one pass.
+            return rows.aggregate(first=Min(field), last=Max(field))
         return {
             "first": rows.order_by(field).values_list(field, flat=True).first(),
             "last": rows.order_by(f"-{field}").values_list(field, flat=True).first(),
@@ -123,9 +120,6 @@ class _Periods:
             days = [first + dt.timedelta(days=n) for n in range((last - first).days + 2)]
         starts = [timezone.make_aware(dt.datetime.combine(day, dt.time.min)) for day in days]
         periods = list(itertools.pairwise(starts))
-        if self._shown is not None:
-            values = [getattr(row, field) for row in self._shown]
-            return [a for a, b in periods if any(a <= v < b for v in values)]
         found = (
             self._queryset.model._default_manager.order_by()
             .values(

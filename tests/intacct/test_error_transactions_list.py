@@ -179,6 +179,7 @@ def test_search_finds_words_inside_the_message(admin_client):
 
 
 @pytest.mark.skipif(db.vendor != "postgresql", reason="the trigram index is PostgreSQL's")
+@pytest.mark.django_db
 def test_postgresql_has_a_trigram_index_on_the_message():
     with db.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'error_message_trgm'")
