@@ -19,6 +19,7 @@ import math
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -317,7 +318,7 @@ def payments_scenario(args, sandbox, main, rows, targets) -> None:
     ):
         say(f"{label} ...")
         before = am.Payment.objects.count()
-        with measure(sandbox, label, args.payments) as row:
+        with _app_memory(sandbox) as app, measure(sandbox, label, args.payments) as row:
             result = payments_import(connection=main, client=client_for(main))
         row.extra = {
             "applied": result.applied,
@@ -349,10 +350,11 @@ def payments_scenario(args, sandbox, main, rows, targets) -> None:
             )
         targets.append(
             Target(
-                row.growth_mb <= PAYMENTS_MEMORY_MB,
-                f"import memory flat: peak +{row.growth_mb:.1f} MB over the process's "
-                f"{row.peak_mb - row.growth_mb:.0f} MB at the start, for {args.payments:,} "
-                f"details (run {n}; target +{PAYMENTS_MEMORY_MB} MB)",
+                app["growth_mb"] <= PAYMENTS_MEMORY_MB,
+                f"import memory flat: the application's peak +{app['growth_mb']:.1f} MB over "
+                f"its memory at the start, for {args.payments:,} details (run {n}; target "
+                f"+{PAYMENTS_MEMORY_MB} MB; the process's peak RSS, the in-process sandbox's "
+                f"own memory included, +{row.growth_mb:.1f} MB)",
             )
         )
         # Bulk inserts split where the database limits the values in one statement (SQLite:
@@ -384,6 +386,37 @@ def payments_scenario(args, sandbox, main, rows, targets) -> None:
                 f"{args.payments:,} details (run {n})",
             )
         )
+
+
+@contextmanager
+def _app_memory(sandbox):
+    """The application's peak Python memory over what it held at the start (tracemalloc),
+    leaving out the sandbox's: the in-process sandbox answers a query by loading every record
+    of the object (a real Sage keeps that on its side), so the peak is taken between its
+    answers, each answer (the XML page the client then reads) counting as the application's."""
+    import tracemalloc
+
+    result = {"growth_mb": 0.0}
+    send = sandbox.send
+    tracemalloc.start(1)
+    start = tracemalloc.get_traced_memory()[0]
+    peak = start
+
+    def between_answers(adapter, request, **kwargs):
+        nonlocal peak
+        peak = max(peak, tracemalloc.get_traced_memory()[1])  # the application's, so far
+        response = send(adapter, request, **kwargs)
+        tracemalloc.reset_peak()  # the sandbox's work is over; its memory freed
+        return response
+
+    sandbox.send = between_answers
+    try:
+        yield result
+    finally:
+        peak = max(peak, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        sandbox.send = send
+        result["growth_mb"] = (peak - start) / 2**20
 
 
 def _bulk_rows(model) -> int:
@@ -437,6 +470,11 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
         assert page.status_code == 200, page.status_code
         few[name] = row.queries
     data.errors_create(subsidiaries, count=args.errors - small, start=small)
+    if db.vendor == "postgresql":
+        # What autovacuum does to a table that grew this much: without the statistics the
+        # planner takes 100,000 rows for 20,000 and picks its plans on that.
+        with db.cursor() as cursor:
+            cursor.execute("ANALYZE accounting_errortransaction")
     say("First view of the list: the new failures' causes are worked out ...")
     with measure(sandbox, "first view", args.errors) as first:
         browser.get(url)

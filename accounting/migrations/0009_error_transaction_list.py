@@ -49,6 +49,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='errortransaction',
+            index=models.Index(condition=models.Q(('cause', ''), ('status', 'failed')), fields=['id'], name='error_cause_pending'),
+        ),
+        migrations.AddIndex(
+            model_name='errortransaction',
             index=models.Index(fields=['entity_type'], name='error_entity_type'),
         ),
         migrations.AddIndex(

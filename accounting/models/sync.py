@@ -155,6 +155,12 @@ class ErrorTransaction(models.Model):
             models.Index(
                 fields=["status", "cause", "subsidiary", "reference"], name="error_open_by_cause"
             ),
+            # The open failures whose cause is not worked out yet: none, most of the time.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="failed", cause=""),
+                name="error_cause_pending",
+            ),
             # The list's Entity Type and Transaction Type filters read their values from these.
             models.Index(fields=["entity_type"], name="error_entity_type"),
             models.Index(fields=["transaction_type"], name="error_transaction_type"),

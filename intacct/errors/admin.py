@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.core.exceptions import PermissionDenied
 from django.db import connection as db
-from django.db.models import Exists, Max, Min, Q
+from django.db.models import DateTimeField, F, Max, Min, Q, Subquery
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -69,7 +69,7 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
 
 class _PeriodsFound:
     """The change list as Django's date hierarchy reads it, except that the years, months or
-    days having rows are found with one query of indexed EXISTS, one per candidate period,
+    days having rows are found with one query of indexed lookups, one per candidate period,
     instead of a DISTINCT over every row's truncated date."""
 
     def __init__(self, cl):
@@ -94,8 +94,14 @@ class _Periods:
     def _span(self, field: str) -> dict:
         rows = self._queryset.order_by()
         if rows.query.has_filters():
-            # Filtered (a search reads every message on SQLite): both ends in one pass.
-            return rows.aggregate(first=Min(field), last=Max(field))
+            # Filtered: both ends in one pass over the rows the filters find. On PostgreSQL
+            # through an expression, or it walks the date index until a row passes the filter
+            # (the whole index for a rare search term).
+            value = F(field) + dt.timedelta(0) if db.vendor == "postgresql" else F(field)
+            return rows.aggregate(
+                first=Min(value, output_field=DateTimeField()),
+                last=Max(value, output_field=DateTimeField()),
+            )
         return {
             "first": rows.order_by(field).values_list(field, flat=True).first(),
             "last": rows.order_by(f"-{field}").values_list(field, flat=True).first(),
@@ -104,7 +110,7 @@ class _Periods:
     def datetimes(self, field: str, kind: str) -> list[dt.datetime]:
         """The starts (local time) of the `kind` periods ("year", "month", "day") that have
         rows, as `QuerySet.datetimes` gives them: three queries, whatever the number of rows
-        (the span's two ends, then one EXISTS per period in it: a few years, 12 months, 31
+        (the span's two ends, then one lookup per period in it: a few years, 12 months, 31
         days)."""
         rows = self._queryset.order_by()
         span = self._span(field)
@@ -120,17 +126,26 @@ class _Periods:
             days = [first + dt.timedelta(days=n) for n in range((last - first).days + 2)]
         starts = [timezone.make_aware(dt.datetime.combine(day, dt.time.min)) for day in days]
         periods = list(itertools.pairwise(starts))
+        # For each period, the first row at or after its start (an ordered index lookup,
+        # where EXISTS lets PostgreSQL read the table from its beginning): the period has rows
+        # when that row falls before its end.
         found = (
             self._queryset.model._default_manager.order_by()
             .values(
                 **{
-                    f"p{i}": Exists(rows.filter(**{f"{field}__gte": a, f"{field}__lt": b}))
-                    for i, (a, b) in enumerate(periods)
+                    f"p{i}": Subquery(
+                        rows.filter(**{f"{field}__gte": a}).order_by(field).values(field)[:1]
+                    )
+                    for i, (a, _) in enumerate(periods)
                 }
             )
             .first()
         ) or {}
-        return [a for i, (a, _) in enumerate(periods) if found.get(f"p{i}")]
+        return [
+            a
+            for i, (a, b) in enumerate(periods)
+            if found.get(f"p{i}") is not None and found[f"p{i}"] < b
+        ]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
