@@ -502,13 +502,20 @@ def admin_scenario(args, sandbox, subsidiaries, rows, targets) -> None:
         ms = statistics.median(servers)
         targets.append(
             Target(
-                row.queries == few[name] and ms <= ADMIN_TARGET_MS,
-                f"admin {name}: {ms:.0f} ms server time (target {ADMIN_TARGET_MS} ms; wall "
-                f"{statistics.median(walls):.0f} ms, load average {os.getloadavg()[0]:.1f}) "
-                f"and a constant number of queries: {row.queries} with {args.errors:,} rows, "
-                f"{few[name]} with {small:,}",
+                row.queries == few[name],
+                f"admin {name}: a constant number of queries: {row.queries} with "
+                f"{args.errors:,} rows, {few[name]} with {small:,}",
             )
         )
+        timing = (
+            f"admin {name}: {ms:.0f} ms server time at {args.errors:,} rows (target "
+            f"{ADMIN_TARGET_MS} ms at 100,000; wall {statistics.median(walls):.0f} ms, load "
+            f"average {os.getloadavg()[0]:.1f})"
+        )
+        if args.errors >= 100_000:  # the target's size; below it the time is only shown
+            targets.append(Target(ms <= ADMIN_TARGET_MS, timing))
+        else:
+            args.notes.append(timing)
 
 
 def payload_scenario(args, sandbox, main, rows, targets) -> None:
