@@ -72,7 +72,8 @@ class PaymentDetailStage(models.Model):
     whole window in one transaction; rows live only as long as their run: a finished run
     deletes its own, and the next import deletes those of a run that died (see
     intacct.payments.services). The fields are what a stored Payment needs, already read from
-    Sage's payment and detail records, so a row reads like a `reading.Line`.
+    Sage's payment and detail records, so a row reads like a `reading.Line` (its side by
+    `side_label`).
     """
 
     run = models.ForeignKey(PaymentImportRun, on_delete=models.CASCADE, related_name="+")
@@ -81,6 +82,7 @@ class PaymentDetailStage(models.Model):
     payment_id = models.CharField(max_length=30)
     document_key = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=20, blank=True)
+    completed = models.BooleanField(default=False, help_text="Posted in Sage (its state).")
     voided = models.BooleanField(default=False)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     paid_on = models.DateField()
@@ -103,15 +105,3 @@ class PaymentDetailStage(models.Model):
 
     def __str__(self):
         return f"{self.side_label} payment detail {self.detail_id} (run {self.run_id})"
-
-    @property
-    def side(self):
-        from .reading import SIDES
-
-        return next(side for side in SIDES if side.label == self.side_label)
-
-    @property
-    def completed(self) -> bool:
-        from .reading import COMPLETED_STATES
-
-        return self.state in COMPLETED_STATES

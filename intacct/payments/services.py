@@ -64,6 +64,7 @@ from .reading import (
 )
 
 DEFAULT_LOOKBACK_DAYS = 8
+SIDE = {side.label: side for side in SIDES}  # a staged detail's side_label → its Side
 # Details written to the staging table per bulk insert as Sage's pages arrive.
 STAGE_BATCH = 1_000
 # Staged details matched and applied per round of queries (ledger, documents, existing
@@ -230,6 +231,7 @@ def _staged(run: PaymentImportRun, line: Line) -> PaymentDetailStage:
         payment_id=line.payment_id[:30],
         document_key=line.document_key[:100],
         state=line.state[:20],
+        completed=line.completed,
         voided=line.voided,
         amount=line.amount,
         paid_on=line.paid_on,
@@ -259,7 +261,7 @@ def _mark_fully_paid(connection, run: PaymentImportRun, client, page_size: int) 
             row, doc, reason = _target(line, ledger, documents)
             if doc is None or reason or _is_closed(row.document_type, doc):
                 continue
-            keys[line.side].add(line.document_key)
+            keys[SIDE[line.side_label]].add(line.document_key)
         for side, side_keys in keys.items():
             paid = sorted(fully_paid_read(client, side, side_keys, page_size))
             for paid_keys in chunks(paid, KEYS_PER_QUERY):
@@ -276,7 +278,7 @@ def _ledger(connection, lines: list[PaymentDetailStage]) -> dict[tuple[str, str]
     wanted = defaultdict(set)
     for line in lines:
         if line.document_key:
-            wanted[line.side.document_object].add(line.document_key)
+            wanted[SIDE[line.side_label].document_object].add(line.document_key)
     if not wanted:
         return {}
     condition = Q()
@@ -309,7 +311,7 @@ def _target(
     line: PaymentDetailStage, ledger, documents
 ) -> tuple[am.SyncRecord | None, object, str | None]:
     """(ledger row, document, skip reason) for a line; (None, None, None) when unmatched."""
-    row = ledger.get((line.side.document_object, line.document_key))
+    row = ledger.get((SIDE[line.side_label].document_object, line.document_key))
     if row is None:
         return None, None, None
     if row.document_type in NOT_IMPORTED:
@@ -317,7 +319,7 @@ def _target(
     if row.role or "intercompany" in row.document_type:
         return row, None, SKIP_INTERCOMPANY
     kind = DOCUMENTS.get(row.document_type)
-    if kind is None or kind.side is not line.side:
+    if kind is None or kind.side is not SIDE[line.side_label]:
         return row, None, SKIP_UNSUPPORTED.format(document_type=row.document_type)
     doc = documents.get((row.document_type, row.document_id))
     if doc is None:
@@ -519,14 +521,14 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
         [
             am.ErrorTransaction(
                 entity_type="Payment",
-                transaction_type=line.side.transaction_type,
+                transaction_type=SIDE[line.side_label].transaction_type,
                 subsidiary=connection.subsidiary,
                 document_type="payment",
                 document_id=payment.pk,
                 reference=row.reference,
                 total=payment.amount,
                 message=PAYMENT_VOIDED.format(
-                    transaction_type=line.side.transaction_type,
+                    transaction_type=SIDE[line.side_label].transaction_type,
                     reference=line.reference,
                     amount=payment.amount,
                     document=row.reference,
@@ -536,7 +538,7 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
                         "errorno": "",
                         "description": PAYMENT_VOIDED_DESCRIPTION,
                         "description2": (
-                            f"{line.side.payment_object} {line.payment_id}, detail "
+                            f"{SIDE[line.side_label].payment_object} {line.payment_id}, detail "
                             f"{line.detail_id}, is voided in Sage."
                         ),
                         "correction": "",
