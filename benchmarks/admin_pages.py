@@ -5,6 +5,7 @@ Used by `tests/accounting/test_admin_walk.py` (query counts constant as the demo
 `benchmarks/performance.py`'s admin scenario (server time of each page on the demo data).
 """
 
+import os
 import re
 import statistics
 import time
@@ -153,18 +154,31 @@ def main(argv=None) -> int:
         f"\nEvery admin page on the demo ({args.loads} loads), {vendor}, median of "
         f"{args.repeat} requests after one to warm the caches:"
     )
-    print(f"{'page':<48} {'status':>6} {'ms':>7} {'queries':>7} {'options':>7} {'KB':>6}")
-    for v in sorted(visits, key=lambda v: -v.ms):
+
+    def server(v: Visit) -> float:
+        # On a shared machine wall time counts other processes' turns on the CPU; the work
+        # this request needed is its CPU, plus the wait on PostgreSQL's own process.
+        return v.cpu_ms + (v.sql_ms if vendor == "postgresql" else 0)
+
+    print(
+        f"{'page':<40} {'status':>6} {'server ms':>9} {'CPU ms':>7} {'SQL ms':>7} "
+        f"{'wall ms':>7} {'queries':>7} {'options':>7} {'KB':>5}"
+    )
+    for v in sorted(visits, key=lambda v: -server(v)):
         print(
-            f"{v.name[:48]:<48} {v.status:>6} {v.ms:>7.0f} {v.queries:>7} {v.options:>7} "
-            f"{v.kb:>6.0f}"
+            f"{v.name[:40]:<40} {v.status:>6} {server(v):>9.0f} {v.cpu_ms:>7.0f} "
+            f"{v.sql_ms:>7.0f} {v.ms:>7.0f} {v.queries:>7} {v.options:>7} {v.kb:>5.0f}"
         )
-    slow = [v for v in visits if v.ms > PAGE_TARGET_MS or v.status != 200]
-    worst = max(visits, key=lambda v: v.ms)
+    slow = [v for v in visits if server(v) > PAGE_TARGET_MS or v.status != 200]
+    worst = max(visits, key=server)
     print(
         f"\n{'PASS' if not slow else 'FAIL'}  every admin page <= {PAGE_TARGET_MS} ms server "
-        f"time: {len(visits)} pages, median {statistics.median(v.ms for v in visits):.0f} ms, "
-        f"slowest {worst.ms:.0f} ms ({worst.name}); {len(slow)} over"
+        f"time: {len(visits)} pages, median {statistics.median(map(server, visits)):.0f} ms, "
+        f"slowest {server(worst):.0f} ms ({worst.name}), most queries "
+        f"{max(v.queries for v in visits)}, most select options "
+        f"{max(v.options for v in visits)}; {len(slow)} over (wall: median "
+        f"{statistics.median(v.ms for v in visits):.0f} ms, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     return 0 if not slow else 1
 
