@@ -23,7 +23,7 @@ from .connections.models import (
 )
 from .monitoring.models import MonitorState
 from .notifications.models import NotificationEndpoint, PaymentNotification
-from .payments.models import PaymentImportRun
+from .payments.models import PaymentDetailStage, PaymentImportRun
 from .reconcile.models import ReconcileFinding, ReconcileRun
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "DimensionValueMap",
     "MonitorState",
     "NotificationEndpoint",
+    "PaymentDetailStage",
     "PaymentImportRun",
     "PaymentNotification",
     "ReconcileFinding",

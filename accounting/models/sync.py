@@ -109,9 +109,13 @@ class ErrorTransaction(models.Model):
     subsidiary = models.ForeignKey(Subsidiary, on_delete=models.PROTECT, verbose_name="class")
     document_type = models.CharField(max_length=30)
     document_id = models.PositiveBigIntegerField()
-    reference = models.CharField(max_length=60)
+    reference = models.CharField(max_length=60, db_index=True)  # searched by prefix
     total = money_field(verbose_name="transaction total", default=ZERO)
     message = models.TextField("error message")
+    # What the Error Transactions page groups an open failure by ("Failures with one cause"):
+    # filled in by the integration (empty until it has looked at the message), emptied when
+    # the message changes.
+    cause = models.CharField(max_length=64, blank=True, editable=False)
     errorno = models.CharField(max_length=40, blank=True)
     support_id = models.CharField("Support ID", max_length=80, blank=True)
     details = models.JSONField(default=list, blank=True)
@@ -145,6 +149,22 @@ class ErrorTransaction(models.Model):
                 condition=Q(status="failed"),
                 name="one_open_error_per_document",
             )
+        ]
+        indexes = [
+            # Grouping open failures by cause (each group's first references in index order),
+            # and finding those whose cause is not known yet.
+            models.Index(
+                fields=["status", "cause", "subsidiary", "reference"], name="error_open_by_cause"
+            ),
+            # The open failures whose cause is not worked out yet: none, most of the time.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="failed", cause=""),
+                name="error_cause_pending",
+            ),
+            # The list's Entity Type and Transaction Type filters read their values from these.
+            models.Index(fields=["entity_type"], name="error_entity_type"),
+            models.Index(fields=["transaction_type"], name="error_transaction_type"),
         ]
 
     def __str__(self):

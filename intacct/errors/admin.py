@@ -7,12 +7,20 @@ extends the TMS's summary invoice and settlement admins with its action, so they
 Accounting in the menu, at the same URLs.
 """
 
+import datetime as dt
+import functools
+import itertools
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_list import date_hierarchy
 from django.core.exceptions import PermissionDenied
+from django.db import connection as db
+from django.db.models import DateTimeField, F, Max, Min, Q, Subquery
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounting import admin as tms
@@ -23,6 +31,121 @@ from intacct.export.admin import GroupMembersLeftOut
 from . import kinds, services
 from .fixes import error_transaction_detail
 from .kinds import RETRYABLE_ENTITY_TYPES
+
+
+def _reference_starts(prefix: str) -> Q:
+    """References beginning with `prefix` as typed or in capitals, in a form the database's
+    index on the reference serves: PostgreSQL's LIKE 'prefix%' uses the pattern index Django
+    adds to an indexed text column; SQLite's LIKE ignores case and so no index, but a range
+    of its binary order is the same set."""
+    condition = Q()
+    for variant in {prefix, prefix.upper()}:
+        if db.vendor == "postgresql":
+            condition |= Q(reference__startswith=variant)
+        else:
+            condition |= Q(reference__gte=variant, reference__lt=variant + "\U0010ffff")
+    return condition
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """Django's filter by each value a column holds, with the values read by skipping through
+    the column's index (one recursive query: an index lookup per distinct value) instead of a
+    DISTINCT over every row. The column needs an index."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # Names from the model's own meta, quoted: nothing of the request reaches this SQL.
+        quote = db.ops.quote_name
+        table, column = quote(model._meta.db_table), quote(field.column)
+        sql = (
+            f"WITH RECURSIVE v(x) AS (SELECT MIN({column}) FROM {table} UNION ALL "  # noqa: S608
+            f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v "
+            "WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        with db.cursor() as cursor:
+            cursor.execute(sql)
+            self.lookup_choices = [row[0] for row in cursor.fetchall()]
+
+
+class _PeriodsFound:
+    """The change list as Django's date hierarchy reads it, except that the years, months or
+    days having rows are found with one query of indexed lookups, one per candidate period,
+    instead of a DISTINCT over every row's truncated date."""
+
+    def __init__(self, cl):
+        self._cl = cl
+        self.queryset = _Periods(cl.queryset)
+
+    def __getattr__(self, name):
+        return getattr(self._cl, name)
+
+
+class _Periods:
+    def __init__(self, queryset):
+        self._queryset = queryset
+
+    def aggregate(self, *, first, last):
+        """Django's `aggregate(first=Min(field), last=Max(field))`: on the whole table as two
+        index lookups (one query computing both reads every row on SQLite), remembered for
+        `datetimes`."""
+        return self._span(first.source_expressions[0].name)
+
+    @functools.cache  # noqa: B019 - one change list, one request
+    def _span(self, field: str) -> dict:
+        rows = self._queryset.order_by()
+        if rows.query.has_filters():
+            # Filtered: both ends in one pass over the rows the filters find. On PostgreSQL
+            # through an expression, or it walks the date index until a row passes the filter
+            # (the whole index for a rare search term).
+            value = F(field) + dt.timedelta(0) if db.vendor == "postgresql" else F(field)
+            return rows.aggregate(
+                first=Min(value, output_field=DateTimeField()),
+                last=Max(value, output_field=DateTimeField()),
+            )
+        return {
+            "first": rows.order_by(field).values_list(field, flat=True).first(),
+            "last": rows.order_by(f"-{field}").values_list(field, flat=True).first(),
+        }
+
+    def datetimes(self, field: str, kind: str) -> list[dt.datetime]:
+        """The starts (local time) of the `kind` periods ("year", "month", "day") that have
+        rows, as `QuerySet.datetimes` gives them: three queries, whatever the number of rows
+        (the span's two ends, then one lookup per period in it: a few years, 12 months, 31
+        days)."""
+        rows = self._queryset.order_by()
+        span = self._span(field)
+        if span["first"] is None:
+            return []
+        first, last = (timezone.localtime(span[k]).date() for k in ("first", "last"))
+        if kind == "year":
+            days = [dt.date(year, 1, 1) for year in range(first.year, last.year + 2)]
+        elif kind == "month":
+            months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month + 1)
+            days = [dt.date(m // 12, m % 12 + 1, 1) for m in months]
+        else:
+            days = [first + dt.timedelta(days=n) for n in range((last - first).days + 2)]
+        starts = [timezone.make_aware(dt.datetime.combine(day, dt.time.min)) for day in days]
+        periods = list(itertools.pairwise(starts))
+        # For each period, the first row at or after its start (an ordered index lookup,
+        # where EXISTS lets PostgreSQL read the table from its beginning): the period has rows
+        # when that row falls before its end.
+        found = (
+            self._queryset.model._default_manager.order_by()
+            .values(
+                **{
+                    f"p{i}": Subquery(
+                        rows.filter(**{f"{field}__gte": a}).order_by(field).values(field)[:1]
+                    )
+                    for i, (a, _) in enumerate(periods)
+                }
+            )
+            .first()
+        ) or {}
+        return [
+            a
+            for i, (a, b) in enumerate(periods)
+            if found.get(f"p{i}") is not None and found[f"p{i}"] < b
+        ]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,8 +199,8 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
     list_display_links = ["entity_type_column", "reference_column"]
     list_filter = [
         "status",
-        "entity_type",
-        "transaction_type",
+        ("entity_type", IndexedValuesFilter),
+        ("transaction_type", IndexedValuesFilter),
         "subsidiary",
         ("created_at", admin.DateFieldListFilter),
     ]
@@ -172,7 +295,15 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
             context["error_groups"] = services.error_transactions_group(
                 queryset=context["cl"].queryset
             )
+            context["error_dates"] = date_hierarchy(_PeriodsFound(context["cl"]))
         return response
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each word is a reference's beginning (an index finds it) or a part of the message
+        (PostgreSQL: a trigram index finds it; SQLite reads the messages)."""
+        for word in search_term.split():
+            queryset = queryset.filter(_reference_starts(word) | Q(message__icontains=word))
+        return queryset, False
 
     # --- the detail page ----------------------------------------------------------------------
 

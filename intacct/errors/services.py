@@ -6,13 +6,15 @@ Every export goes through `export.documents_export` (the same path as the schedu
 retry claims, sends, records and resolves exactly like the export does.
 """
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounting import models as am
@@ -91,46 +93,70 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
 
     A cause is the troubleshooting rule the message matches, per subsidiary, narrowed to the
     customer or vendor for "not linked" failures; a message no rule knows is its own cause
-    (without its Support ID). One query for the rows, one for the connections, and one per
-    document type with "not linked" failures, whatever the number of rows.
+    (without its Support ID). Each row's cause is worked out once and stored
+    (`error_transactions_cause_fill`); the grouping is then done by the database: a constant
+    number of queries whatever the number of rows (fill, counts, the first ten references of
+    each group, connections, and one per document type with "not linked" failures).
     """
-    rows = list(
-        queryset.filter(status=Error.Status.FAILED)
-        .order_by()
+    error_transactions_cause_fill()
+    failed = queryset.filter(status=Error.Status.FAILED).exclude(cause="").order_by()
+    counts = {
+        (row["subsidiary_id"], row["cause"]): row["n"]
+        for row in failed.values("subsidiary_id", "cause")
+        .annotate(n=Count("*"))
+        .filter(n__gte=minimum)
+    }
+    if not counts:
+        return []
+    # The first references of each group (by reference) in one query; the first is its sample.
+    ranked = (
+        failed.filter(cause__in={cause for _, cause in counts})
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("cause"), F("subsidiary_id")],  # the index's order
+                order_by=[F("reference").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank__lte=REFERENCES_SHOWN)
         .values_list(
-            "message",
             "subsidiary_id",
+            "cause",
+            "reference",
+            "message",
             "subsidiary__name",
             "document_type",
             "document_id",
-            "reference",
         )
     )
-    if len(rows) < minimum:
-        return []
-    matched = [(row, rule_for(row[0])) for row in rows]
+    members: dict[tuple, list] = defaultdict(list)
+    for row in ranked:
+        if (row[0], row[1]) in counts:  # a cause shared with another subsidiary's group
+            members[(row[0], row[1])].append(row)
+    samples = {key: rows[0] for key, rows in members.items()}
+    rules = {key: rule_for(sample[3]) for key, sample in samples.items()}
     wanted = defaultdict(set)
-    for row, rule in matched:
-        if rule is not None and rule.key in PARTY_CAUSES:
-            wanted[row[3]].add(row[4])
+    for key, sample in samples.items():
+        if rules[key] is not None and rules[key].key in PARTY_CAUSES:
+            wanted[sample[5]].add(sample[6])
     parties = _parties(wanted)
-    buckets: dict[tuple, list] = defaultdict(list)
-    for row, rule in matched:
-        message, subsidiary_id, _name, document_type, document_id, _reference = row
-        if rule is not None and rule.key in PARTY_CAUSES:
-            cause = (rule.key, parties.get((document_type, document_id)))
-        elif rule is not None and (rule.key in LINE_CAUSES or rule.key == "credentials"):
-            cause = (rule.key, None)
-        else:
-            cause = (rule.key if rule else "", _without_support_id(message))
-        buckets[(subsidiary_id, cause)].append((row, rule))
-    connections = _connections(row[1] for row in rows)
+    connections = _connections(subsidiary_id for subsidiary_id, _ in samples)
     groups = []
-    for (subsidiary_id, (_key, detail)), members in buckets.items():
-        if len(members) < minimum:
-            continue
-        (message, _s, subsidiary, document_type, document_id, _r), rule = members[0]
-        party = detail if rule is not None and rule.key in PARTY_CAUSES else None
+    for key, (
+        subsidiary_id,
+        _c,
+        _r,
+        message,
+        subsidiary,
+        document_type,
+        document_id,
+    ) in samples.items():
+        rule = rules[key]
+        party = (
+            parties.get((document_type, document_id))
+            if rule is not None and rule.key in PARTY_CAUSES
+            else None
+        )
         title = rule.problem if rule is not None and rule.key in LINE_CAUSES else message
         title = _without_support_id(title)
         if party is not None:
@@ -145,13 +171,53 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
         groups.append(
             Group(
                 cause=title,
-                count=len(members),
+                count=counts[key],
                 subsidiary=subsidiary,
                 fix=fix_for(rule, ctx) if rule is not None else None,
-                references=sorted(member[0][5] for member in members)[:10],
+                references=[row[2] for row in members[key]],
             )
         )
     return sorted(groups, key=lambda g: (-g.count, g.subsidiary, g.cause))
+
+
+REFERENCES_SHOWN = 10  # per group; "…" says there are more
+FILL_CHUNK = 2_000
+
+
+def error_cause(*, message: str, party=None) -> str:
+    """The key an open failure is grouped by: the troubleshooting rule its message matches,
+    with the document's customer or vendor for the "not linked" rules; for a message no rule
+    knows (or one whose rule does not group by line), the message without its Support ID.
+    Short (a hash of the message), so the database groups and indexes it cheaply."""
+    rule = rule_for(message)
+    if rule is not None and rule.key in PARTY_CAUSES:
+        return f"{rule.key}:{party._meta.label_lower}:{party.pk}" if party else f"{rule.key}:"
+    if rule is not None and (rule.key in LINE_CAUSES or rule.key == "credentials"):
+        return rule.key
+    digest = hashlib.sha256(_without_support_id(message).encode()).hexdigest()[:40]
+    return f"{rule.key if rule else 'message'}:{digest}"
+
+
+def error_transactions_cause_fill() -> int:
+    """Work out and store the cause of each open failure that has none yet (new, or whose
+    message changed); returns how many. A few rows at a time in normal use: each row once."""
+    filled = 0
+    # Unordered, so the index on (status, cause) finds them; a filled row no longer matches.
+    pending = Error.objects.filter(status=Error.Status.FAILED, cause="").order_by()
+    while rows := list(pending.only("pk", "message", "document_type", "document_id")[:FILL_CHUNK]):
+        wanted = defaultdict(set)
+        rules = {row.pk: rule_for(row.message) for row in rows}
+        for row in rows:
+            if rules[row.pk] is not None and rules[row.pk].key in PARTY_CAUSES:
+                wanted[row.document_type].add(row.document_id)
+        parties = _parties(wanted)
+        for row in rows:
+            row.cause = error_cause(
+                message=row.message, party=parties.get((row.document_type, row.document_id))
+            )
+        Error.objects.bulk_update(rows, ["cause"])
+        filled += len(rows)
+    return filled
 
 
 def _without_support_id(message: str) -> str:

@@ -62,6 +62,7 @@ def failure_record(
     )
     values = {
         "message": message,
+        "cause": "",  # the Error Transactions page works the cause out again from the message
         "errorno": (error.errorno or "") if error else "",
         "support_id": (error.support_id or "") if error else "",
         "details": details,

@@ -175,6 +175,16 @@ class Line:
         return timezone.localdate()
 
     @property
+    def check_number(self) -> str:
+        if self.method != Method.CHECK:
+            return ""
+        return str(self.payment.get("DOCNUMBER") or "")[:40]
+
+    @property
+    def note(self) -> str:
+        return str(self.payment.get("DESCRIPTION") or "")
+
+    @property
     def reference(self) -> str:
         """The Sage payment reference (document number), else its payment number or RECORDNO."""
         return str(self.payment.get("DOCNUMBER") or self.payment.get("RECORDID") or self.payment_id)
@@ -204,29 +214,46 @@ def chunks(values: list, size: int = KEYS_PER_QUERY) -> Iterator[list]:
         yield values[start : start + size]
 
 
-def lines_read(client, side: Side, window, page_size: int) -> list[Line]:
-    """The side's payments modified in the window and their details (paged)."""
-    payments = {
-        str(p["RECORDNO"]): p
-        for p in client.iter_query(
-            side.payment_object,
-            side.payment_fields,
-            filter=window,
-            orderby=["RECORDNO"],
-            page_size=page_size,
-        )
-    }
-    lines = []
-    for keys in chunks(sorted(payments, key=sage_number_key)):
+def lines_read(client, side: Side, window, page_size: int) -> Iterator[Line]:
+    """The side's payments modified in the window and their details, as Sage pages them.
+
+    A generator holding one page of payments and the details of `KEYS_PER_QUERY` of them at a
+    time, so memory does not grow with the window (the caller stages what it needs)."""
+    payments = client.iter_query(
+        side.payment_object,
+        side.payment_fields,
+        filter=window,
+        orderby=["RECORDNO"],
+        page_size=page_size,
+    )
+    yield from details_read(client, side, payments, page_size)
+
+
+def details_read(client, side: Side, payments: Iterable[dict], page_size: int) -> Iterator[Line]:
+    """The detail lines of `payments` (Sage payment records, any number), read for
+    `KEYS_PER_QUERY` payments at a time."""
+    for chunk in chunks_of(payments, KEYS_PER_QUERY):
+        by_key = {str(p["RECORDNO"]): p for p in chunk}
         for detail in client.iter_query(
             side.detail_object,
             DETAIL_FIELDS,
-            filter=SageQ.in_("PAYMENTKEY", keys),
+            filter=SageQ.in_("PAYMENTKEY", sorted(by_key, key=sage_number_key)),
             orderby=["RECORDNO"],
             page_size=page_size,
         ):
-            lines.append(Line(side, payments.get(str(detail.get("PAYMENTKEY")), {}), detail))
-    return lines
+            yield Line(side, by_key.get(str(detail.get("PAYMENTKEY")), {}), detail)
+
+
+def chunks_of(values: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items from any iterable (the last one shorter), read lazily."""
+    chunk = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def sage_number_key(value: str):

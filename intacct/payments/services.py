@@ -12,19 +12,23 @@
 2. Read from Sage, paged, with a number of requests that does not grow with each payment: AR and
    AP payments modified in the window (a payment voided later is modified then, so voids are
    seen), then their detail lines (`PAYMENTKEY` in the payments read), each detail being the
-   amount applied to one invoice or bill.
-3. Group the details by the Sage document they pay (`RECORDKEY`) and match each document to the
-   sync ledger (one query): a document this application did not export is ignored (unmatched).
+   amount applied to one invoice or bill. Each page goes to the staging table
+   (`PaymentDetailStage`, one row per detail, once each) as it arrives, so memory stays flat
+   whatever the window holds; nothing of the TMS is written yet.
+3. Match the staged details, `APPLY_CHUNK` at a time, to the sync ledger by the Sage document
+   they pay (`RECORDKEY`): a document this application did not export is ignored (unmatched).
    Summary invoices, carrier and driver settlements, and documents of other kinds or roles are
    never updated (skipped, with the reason). For the open documents that matched, read their
-   totals from Sage to know which are fully paid.
-4. Under a lock on the connection (so two imports of one connection count exactly): store one
-   Payment per new detail (`bulk_create`, deduplicated by the Sage detail ID, unique per
-   connection: re-running changes nothing); close each fully paid document (a load becomes
-   Completed, a trip or paystub Paid); a closed document takes no later change from Sage. An
-   imported payment Sage now shows voided is flagged on the Error Transactions page, never
-   reversed silently.
-5. Update the run with its counts, skipped reasons, request count and outcome.
+   totals from Sage and mark the details of the fully paid ones.
+4. In one transaction, under a lock on the connection (so two imports of one connection count
+   exactly), chunk after chunk of staged details: store one Payment per new detail
+   (`bulk_create`, deduplicated by the Sage detail ID, unique per connection: re-running
+   changes nothing); then close each fully paid document (a load becomes Completed, a trip or
+   paystub Paid); a closed document takes no later change from Sage. An imported payment Sage
+   now shows voided is flagged on the Error Transactions page, never reversed silently. All of
+   the window is applied, or (on any failure) none of it.
+5. Update the run with its counts, skipped reasons, request count and outcome, and delete its
+   staged details (a run that died leaves them to step 0 of the next import).
 """
 
 import datetime as dt
@@ -44,7 +48,7 @@ from intacct.connections.crypto import CredentialDecryptError
 from intacct.connections.models import AdvancedSettings, Connection
 from intacct.connections.sage import client_for
 
-from .models import PaymentImportRun
+from .models import PaymentDetailStage, PaymentImportRun
 from .reading import (
     AP,
     AR,
@@ -52,14 +56,21 @@ from .reading import (
     PAGE_SIZE,
     SIDES,
     Line,
-    Method,
     Side,
+    chunks,
+    chunks_of,
     fully_paid_read,
     lines_read,
     window_filter,
 )
 
 DEFAULT_LOOKBACK_DAYS = 8
+SIDE = {side.label: side for side in SIDES}  # a staged detail's side_label → its Side
+# Details written to the staging table per bulk insert as Sage's pages arrive.
+STAGE_BATCH = 1_000
+# Staged details matched and applied per round of queries (ledger, documents, existing
+# payments, insert): the import's memory is this many rows, whatever the window holds.
+APPLY_CHUNK = 2_000
 
 # Reasons a payment detail is skipped (the run log counts each).
 SKIP_SUMMARY_INVOICE = "Summary invoices do not support payment import"
@@ -154,6 +165,11 @@ def payment_runs_reap(*, connection: Connection, now: dt.datetime) -> int:
             finished_at=now,
             error=RUN_INTERRUPTED.format(minutes=minutes),
         )
+    # The staged details of every run that is over (reaped now, or one whose own clean-up
+    # never ran) are of no further use: its window is read again by the next import.
+    PaymentDetailStage.objects.filter(run__connection=connection).exclude(
+        run__status=PaymentImportRun.Status.RUNNING
+    ).delete()
     return reaped
 
 
@@ -193,18 +209,77 @@ def _start_of(value: dt.date | dt.datetime, *, next_day: bool = False) -> dt.dat
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-# --- reading Sage -----------------------------------------------------------------------------
+# --- reading Sage into the staging table --------------------------------------------------------
+
+
+def _stage(run: PaymentImportRun, client, reads: list[tuple[Side, object]], page_size: int) -> int:
+    """Stream the details of the payments each (side, Sage filter) matches from Sage into the
+    staging table; returns how many distinct details were read (a detail Sage's paging handed
+    twice is staged once)."""
+    lines = (line for side, where in reads for line in lines_read(client, side, where, page_size))
+    for batch in chunks_of(lines, STAGE_BATCH):
+        PaymentDetailStage.objects.bulk_create(
+            [_staged(run, line) for line in batch], ignore_conflicts=True
+        )
+    return PaymentDetailStage.objects.filter(run=run).count()
+
+
+def _staged(run: PaymentImportRun, line: Line) -> PaymentDetailStage:
+    return PaymentDetailStage(
+        run=run,
+        side_label=line.side.label,
+        detail_id=line.detail_id[:30],
+        payment_id=line.payment_id[:30],
+        document_key=line.document_key[:100],
+        state=line.state[:20],
+        completed=line.completed,
+        voided=line.voided,
+        amount=line.amount,
+        paid_on=line.paid_on,
+        method=line.method,
+        check_number=line.check_number,
+        reference=line.reference[:80],
+        note=line.note,
+    )
+
+
+def _staged_chunks(run: PaymentImportRun, **filters) -> Iterable[list[PaymentDetailStage]]:
+    """The run's staged details in read order, `APPLY_CHUNK` at a time (keyset paging)."""
+    rows = PaymentDetailStage.objects.filter(run=run, **filters).order_by("pk")
+    last = 0
+    while chunk := list(rows.filter(pk__gt=last)[:APPLY_CHUNK]):
+        yield chunk
+        last = chunk[-1].pk
+
+
+def _mark_fully_paid(connection, run: PaymentImportRun, client, page_size: int) -> None:
+    """Read from Sage which open matched documents are fully paid, and mark their details."""
+    for chunk in _staged_chunks(run):
+        ledger = _ledger(connection, chunk)
+        documents = _documents(ledger.values())
+        keys = defaultdict(set)  # side → RECORDNOs of open documents paid by this chunk
+        for line in chunk:
+            row, doc, reason = _target(line, ledger, documents)
+            if doc is None or reason or _is_closed(row.document_type, doc):
+                continue
+            keys[SIDE[line.side_label]].add(line.document_key)
+        for side, side_keys in keys.items():
+            paid = sorted(fully_paid_read(client, side, side_keys, page_size))
+            for paid_keys in chunks(paid, KEYS_PER_QUERY):
+                PaymentDetailStage.objects.filter(
+                    run=run, side_label=side.label, document_key__in=paid_keys
+                ).update(fully_paid=True)
 
 
 # --- matching ---------------------------------------------------------------------------------
 
 
-def _ledger(connection, lines: list[Line]) -> dict[tuple[str, str], am.SyncRecord]:
+def _ledger(connection, lines: list[PaymentDetailStage]) -> dict[tuple[str, str], am.SyncRecord]:
     """The ledger rows of the Sage documents the lines pay, by (Sage object, RECORDNO)."""
     wanted = defaultdict(set)
     for line in lines:
         if line.document_key:
-            wanted[line.side.document_object].add(line.document_key)
+            wanted[SIDE[line.side_label].document_object].add(line.document_key)
     if not wanted:
         return {}
     condition = Q()
@@ -233,9 +308,11 @@ def _is_closed(document_type: str, doc) -> bool:
     return getattr(doc, kind.status_field) == kind.closed
 
 
-def _target(line: Line, ledger, documents) -> tuple[am.SyncRecord | None, object, str | None]:
+def _target(
+    line: PaymentDetailStage, ledger, documents
+) -> tuple[am.SyncRecord | None, object, str | None]:
     """(ledger row, document, skip reason) for a line; (None, None, None) when unmatched."""
-    row = ledger.get((line.side.document_object, line.document_key))
+    row = ledger.get((SIDE[line.side_label].document_object, line.document_key))
     if row is None:
         return None, None, None
     if row.document_type in NOT_IMPORTED:
@@ -243,7 +320,7 @@ def _target(line: Line, ledger, documents) -> tuple[am.SyncRecord | None, object
     if row.role or "intercompany" in row.document_type:
         return row, None, SKIP_INTERCOMPANY
     kind = DOCUMENTS.get(row.document_type)
-    if kind is None or kind.side is not line.side:
+    if kind is None or kind.side is not SIDE[line.side_label]:
         return row, None, SKIP_UNSUPPORTED.format(document_type=row.document_type)
     doc = documents.get((row.document_type, row.document_id))
     if doc is None:
@@ -311,14 +388,9 @@ def payments_import(
                 if (keys := payment_keys.get(side.payment_object))
             ]
         )
-        lines = _unique(
-            line for side, where in reads for line in lines_read(client, side, where, page_size)
-        )
-        tally.fetched = len(lines)
-        ledger = _ledger(connection, lines)
-        documents = _documents(ledger.values())
-        fully_paid = _fully_paid_documents(client, lines, ledger, documents, page_size)
-        _apply(connection, lines, ledger, documents, fully_paid, tally, now)
+        tally.fetched = _stage(run, client, reads, page_size)
+        _mark_fully_paid(connection, run, client, page_size)
+        _apply(connection, run, tally, now)
     except errors.IntacctError as error:
         # Sage is only read before anything is written: nothing was stored.
         read = Tally(fetched=tally.fetched)
@@ -333,33 +405,9 @@ def payments_import(
     return run
 
 
-def _unique(lines: Iterable[Line]) -> list[Line]:
-    """Each detail once (offset paging may hand a record twice when Sage changes meanwhile)."""
-    seen, unique = set(), []
-    for line in lines:
-        key = (line.side.label, line.detail_id)
-        if key not in seen:
-            seen.add(key)
-            unique.append(line)
-    return unique
-
-
-def _fully_paid_documents(client, lines, ledger, documents, page_size) -> set[tuple[str, int]]:
-    """(document type, id) of the open matched documents Sage shows fully paid."""
-    keys = defaultdict(dict)  # side → {RECORDNO: (document type, id)}
-    for line in lines:
-        row, doc, reason = _target(line, ledger, documents)
-        if doc is None or reason or _is_closed(row.document_type, doc):
-            continue
-        keys[line.side][line.document_key] = (row.document_type, doc.pk)
-    paid = set()
-    for side, by_key in keys.items():
-        paid |= {by_key[key] for key in fully_paid_read(client, side, by_key, page_size)}
-    return paid
-
-
-def _apply(connection, lines, ledger, documents, fully_paid, tally: Tally, now) -> None:
-    """Store new payments, close fully paid documents, flag voids (the module's step 4)."""
+def _apply(connection, run: PaymentImportRun, tally: Tally, now) -> None:
+    """Store new payments, flag voids, then close fully paid documents (the module's step 4),
+    all in one transaction."""
     with transaction.atomic():
         # Two imports of one connection (a schedule and a command) take turns here, so each
         # run's counts are exact; the unique constraint alone already keeps the rows single.
@@ -369,59 +417,77 @@ def _apply(connection, lines, ledger, documents, fully_paid, tally: Tally, now) 
             .order_by()
             .values_list("pk", flat=True)
         )
-        existing = {
-            p.sage_detail_id: p
-            for p in am.Payment.objects.filter(
-                connection=connection, sage_detail_id__in=[line.detail_id for line in lines]
-            ).only("pk", "sage_detail_id", "load", "trip", "paystub", "amount", "voided_in_sage_at")
-        }
-        new, voided = [], []
-        for line in lines:
-            row, doc, reason = _target(line, ledger, documents)
-            if row is None:
-                tally.unmatched += 1
-                continue
-            if reason:
-                tally.skip(reason)
-                continue
-            kind = DOCUMENTS[row.document_type]
-            payment = existing.get(line.detail_id)
-            if payment is not None and getattr(payment, f"{kind.payment_field}_id") is None:
-                tally.skip(SKIP_OTHER_SIDE)
-            elif line.voided:
-                if payment is None:
-                    tally.skip(SKIP_VOIDED_BEFORE_IMPORT)
-                elif payment.voided_in_sage_at is None:
-                    voided.append((line, row, payment))
-                else:
-                    tally.duplicates += 1
-            elif payment is not None:
-                tally.duplicates += 1
-            elif not line.completed:
-                tally.skip(SKIP_NOT_POSTED.format(state=line.state or "none"))
-            elif _is_closed(row.document_type, doc):
-                tally.skip(SKIP_CLOSED)
-            elif line.amount <= 0:
-                tally.skip(SKIP_NOT_POSITIVE)
+        for chunk in _staged_chunks(run):
+            _apply_chunk(connection, chunk, tally, now)
+        # Last, so a document closed by this run still takes the run's other details.
+        _close_fully_paid(connection, run, tally)
+
+
+def _apply_chunk(connection, lines: list[PaymentDetailStage], tally: Tally, now) -> None:
+    ledger = _ledger(connection, lines)
+    documents = _documents(ledger.values())
+    existing = {
+        p.sage_detail_id: p
+        for p in am.Payment.objects.filter(
+            connection=connection, sage_detail_id__in=[line.detail_id for line in lines]
+        ).only("pk", "sage_detail_id", "load", "trip", "paystub", "amount", "voided_in_sage_at")
+    }
+    new, voided = [], []
+    for line in lines:
+        row, doc, reason = _target(line, ledger, documents)
+        if row is None:
+            tally.unmatched += 1
+            continue
+        if reason:
+            tally.skip(reason)
+            continue
+        kind = DOCUMENTS[row.document_type]
+        payment = existing.get(line.detail_id)
+        if payment is not None and getattr(payment, f"{kind.payment_field}_id") is None:
+            tally.skip(SKIP_OTHER_SIDE)
+        elif line.voided:
+            if payment is None:
+                tally.skip(SKIP_VOIDED_BEFORE_IMPORT)
+            elif payment.voided_in_sage_at is None:
+                voided.append((line, row, payment))
             else:
-                new.append(_payment(connection, line, kind, doc))
-        _store(connection, new, tally)
-        _close(fully_paid, tally)
-        _flag_voided(connection, voided, tally, now)
+                tally.duplicates += 1
+        elif payment is not None:
+            tally.duplicates += 1
+        elif not line.completed:
+            tally.skip(SKIP_NOT_POSTED.format(state=line.state or "none"))
+        elif _is_closed(row.document_type, doc):
+            tally.skip(SKIP_CLOSED)
+        elif line.amount <= 0:
+            tally.skip(SKIP_NOT_POSITIVE)
+        else:
+            new.append(_payment(connection, line, kind, doc))
+    _store(connection, new, tally)
+    _flag_voided(connection, voided, tally, now)
 
 
-def _payment(connection, line: Line, kind: DocumentKind, doc) -> am.Payment:
-    method = line.method
+def _close_fully_paid(connection, run: PaymentImportRun, tally: Tally) -> None:
+    """Close the documents whose staged details Sage showed fully paid."""
+    for chunk in _staged_chunks(run, fully_paid=True):
+        ledger = _ledger(connection, chunk)
+        documents = _documents(ledger.values())
+        paid = set()
+        for line in chunk:
+            row, doc, reason = _target(line, ledger, documents)
+            if doc is not None and not reason:
+                paid.add((row.document_type, doc.pk))
+        _close(paid, tally)
+
+
+def _payment(connection, line: PaymentDetailStage, kind: DocumentKind, doc) -> am.Payment:
     return am.Payment(
         **{kind.payment_field: doc},
         amount=line.amount,
         paid_on=line.paid_on,
-        method=method,
-        check_number=str(line.payment.get("DOCNUMBER") or "")[:40]
-        if method == Method.CHECK
-        else "",
-        reference=line.reference[:80],
-        note=str(line.payment.get("DESCRIPTION") or ""),
+        method=line.method,
+        check_number=line.check_number,
+        reference=line.reference,
+        note=line.note,
         source=am.Payment.Source.IMPORTED,
         connection=connection,
         sage_payment_id=line.payment_id[:30],
@@ -439,8 +505,9 @@ def _store(connection, new: list[am.Payment], tally: Tally) -> None:
     )
     before = stored.count()
     am.Payment.objects.bulk_create(new, ignore_conflicts=True)
-    tally.applied = stored.count() - before
-    tally.duplicates += len(new) - tally.applied
+    applied = stored.count() - before
+    tally.applied += applied
+    tally.duplicates += len(new) - applied
 
 
 def _close(fully_paid: set[tuple[str, int]], tally: Tally) -> None:
@@ -468,14 +535,14 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
         [
             am.ErrorTransaction(
                 entity_type="Payment",
-                transaction_type=line.side.transaction_type,
+                transaction_type=SIDE[line.side_label].transaction_type,
                 subsidiary=connection.subsidiary,
                 document_type="payment",
                 document_id=payment.pk,
                 reference=row.reference,
                 total=payment.amount,
                 message=PAYMENT_VOIDED.format(
-                    transaction_type=line.side.transaction_type,
+                    transaction_type=SIDE[line.side_label].transaction_type,
                     reference=line.reference,
                     amount=payment.amount,
                     document=row.reference,
@@ -485,7 +552,7 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
                         "errorno": "",
                         "description": PAYMENT_VOIDED_DESCRIPTION,
                         "description2": (
-                            f"{line.side.payment_object} {line.payment_id}, detail "
+                            f"{SIDE[line.side_label].payment_object} {line.payment_id}, detail "
                             f"{line.detail_id}, is voided in Sage."
                         ),
                         "correction": "",
@@ -496,10 +563,11 @@ def _flag_voided(connection, voided, tally: Tally, now) -> None:
         ],
         ignore_conflicts=True,  # one open error per payment
     )
-    tally.voided = len(voided)
+    tally.voided += len(voided)
 
 
 def _finish(run: PaymentImportRun, tally: Tally, requests: int, *, error: str = "") -> None:
+    PaymentDetailStage.objects.filter(run=run).delete()
     PaymentImportRun.objects.filter(pk=run.pk).update(
         status=PaymentImportRun.Status.FAILED if error else PaymentImportRun.Status.SUCCEEDED,
         finished_at=timezone.now(),

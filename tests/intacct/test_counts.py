@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounting import models as am
 from intacct import export
+from intacct import models as m
 from intacct.connections.sage import client_for
 from intacct.export import DOCUMENT_TYPES, run_data
 from intacct.payments import payments_import
@@ -179,11 +180,16 @@ def test_importing_100_payment_details_costs_the_queries_and_requests_of_10(conn
 
     assert (applied_10, applied_100) == (10, 100)
     assert requests_100 == requests_10
-    # Only the bulk insert of new payments may split, where the database limits the values
-    # in one statement (SQLite: 999); nothing else grows with the number of payments.
-    fields = [f for f in am.Payment._meta.concrete_fields if not f.primary_key]
-    rows = db.ops.bulk_batch_size(fields, [None] * 100)
-    assert queries_100 - queries_10 == math.ceil(100 / rows) - math.ceil(10 / rows)
+
+    # Only the bulk inserts (of staged details, then of new payments) may split, where the
+    # database limits the values in one statement (SQLite: 999); nothing else grows with the
+    # number of payments below a chunk of staged details (APPLY_CHUNK).
+    def splits(model, n):
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        return math.ceil(n / db.ops.bulk_batch_size(fields, [None] * n))
+
+    inserts = {n: splits(am.Payment, n) + splits(m.PaymentDetailStage, n) for n in (10, 100)}
+    assert queries_100 - queries_10 == inserts[100] - inserts[10]
 
 
 # --- the Error Transactions list ---------------------------------------------------------------
