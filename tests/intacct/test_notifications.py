@@ -700,7 +700,9 @@ def test_the_narrow_import_of_one_payment_costs_a_constant_number_of_queries(con
         ]
         counts.append(len(ours))
 
-    assert counts[0] == counts[1] <= 18, ours
+    # Staged like the 12-hour import (intacct/payments: stage, mark fully paid, apply in one
+    # transaction, clean up): a fixed cost per run, the same for every notified payment.
+    assert counts[0] == counts[1] <= 33, ours
     assert Notification.objects.filter(status=Notification.Status.IMPORTED).count() == 2
     print(f"queries for the import of one notified payment: {counts[0]}")
 
