@@ -322,3 +322,65 @@ def test_the_books_agree_whatever_happens(connection):
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+
+
+# --- counterexamples the model found, kept as plain tests ---------------------------------------
+
+
+def _carrier_bills() -> list[tuple[str, Decimal]]:
+    return sorted(
+        (r.key, Decimal(r.data["TOTALENTERED"]))
+        for r in standing("APBILL")
+        if r.data.get("VENDORID") == CARRIER[1]
+    )
+
+
+@pytest.mark.django_db
+def test_a_trip_changed_after_settlement_export_was_turned_off_is_billed_once(connection):
+    """Found by the model: a trip billed inside its carrier settlement's bill, settlement export
+    turned off, the trip changed. Its change must not vanish (Sage billing the old 1700.00 while
+    the TMS bills 250.00): the settlement's bill is posted, so the settlement's Error Transaction
+    asks for the manual reversal; once Sage shows it reversed, the trip is billed on its own."""
+    books = Books.__new__(Books)  # the model's steps, in the order the model found
+    Books.connection = connection
+    Books.__init__(books)
+    try:
+        books.parties()
+        books.upload_a_carrier_invoice(Decimal(1700))
+        trip = am.Trip.objects.get()
+        settlement = f.CarrierSettlementFactory(
+            subsidiary=connection.subsidiary,
+            carrier=books.carrier,
+            status="approved",
+            approved_at=timezone.now(),
+        )
+        trip.carrier_settlement = settlement
+        trip.save()
+        books.toggle_carrier_settlement_export(True)
+        books.export()
+        assert _carrier_bills() == [(settlement.number, Decimal("1700.00"))]
+
+        books.toggle_carrier_settlement_export(False)
+        trip.lines.update(rate=Decimal(250), amount=Decimal(250))
+        trip.save()
+        books.export()
+        # Sage still bills the old amount, and the product says why and what to do.
+        assert _carrier_bills() == [(settlement.number, Decimal("1700.00"))]
+        error = am.ErrorTransaction.objects.get(status="failed")
+        assert (error.document_type, error.document_id) == ("carrier_settlement", settlement.pk)
+        assert error.message == msg.AP_BILL_MANUAL_REVERSAL
+        books.export()  # nothing new: the same one Error Transaction, no second bill
+        assert am.ErrorTransaction.objects.filter(status="failed").count() == 1
+        assert _carrier_bills() == [(settlement.number, Decimal("1700.00"))]
+
+        books.the_accountant_reverses_bills_waiting_for_it()
+        books.export()
+        assert _carrier_bills() == [(trip.number, Decimal("250.00"))]
+        assert not am.ErrorTransaction.objects.filter(status="failed").exists()
+        books.every_document_is_billed_at_most_once()
+        books.after_an_export_sage_bills_what_the_tms_bills()
+
+        books.export()  # and stays so
+        assert _carrier_bills() == [(trip.number, Decimal("250.00"))]
+    finally:
+        books.teardown()
