@@ -390,3 +390,35 @@ def test_a_trip_changed_after_settlement_export_was_turned_off_is_billed_once(co
         assert _carrier_bills() == [(trip.number, Decimal("250.00"))]
     finally:
         books.teardown()
+
+
+@pytest.mark.django_db
+def test_a_paid_load_changed_afterwards_is_reported_not_silently_kept(connection):
+    """Found by bin/model-check: a load invoiced at 1650.00, paid in full in Sage, the payment
+    imported (the load is Completed), then changed to 1400.00 in the TMS. The export skipped it
+    (not Invoiced any more) and Sage kept billing 1650.00 with no Error Transaction. The change
+    must wait on the Error Transactions page as any change to a paid invoice does."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.invoice_a_load(Decimal(1650), 0)
+        books.export()
+        invoice = standing("ARINVOICE").get()
+        sandbox_payment_record(document=invoice, amount=Decimal("1650.00"))
+        books.import_payments()
+        load = am.Load.objects.get(pk=books.loads()[0].pk)
+        assert load.billing_status == am.BillingStatus.COMPLETED
+        load.lines.update(rate=Decimal(1400), amount=Decimal(1400))
+        load.save()
+
+        books.export()
+
+        error = am.ErrorTransaction.objects.get(status="failed")
+        assert (error.document_type, error.document_id) == ("load", load.pk)
+        assert error.message == msg.PAYMENTS_MUST_BE_REMOVED
+        invoice.refresh_from_db()
+        assert Decimal(invoice.data["TOTALENTERED"]) == Decimal("1650.00")  # untouched
+        books.every_payment_is_applied_once()
+    finally:
+        books.teardown()
