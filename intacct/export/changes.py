@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DatabaseError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounting import models as am
@@ -36,7 +37,7 @@ from .ledger import (
 )
 from .outcomes import failure_record, failures_resolve, refusal_record, unexpected_record
 from .resolution import ExportError
-from .run import Run, payload_hash
+from .run import Run, document_function, payload_hash
 
 # What update_invoice takes from the create_invoice it replaces, in the schema's order.
 UPDATE_INVOICE_HEADER = ("datecreated", "termname", "ponumber", "description", "customfields")
@@ -301,3 +302,83 @@ def removed_documents_export(run: Run) -> None:
                 kind=kind, connection=data.connection, doc=doc, message=str(error), error=error
             )
     am.SyncRecord.objects.filter(pk__in=done).update(state=am.SyncRecord.State.REMOVED)
+
+
+def members_of_stopped_groups_export(run: Run, groups: list[DocumentType]) -> None:
+    """Members (`run.kind`) billed inside a group's standing Sage document whose group type no
+    longer exports (carrier or driver settlement export turned off), and changed since.
+
+    The group's export would carry such a change (README "One charge, one Sage document"); with
+    it off, nothing would, and Sage would keep billing the old amount without a word. So, when
+    the change alters what the group's document would bill: while Sage shows that document
+    standing, the group's Error Transaction asks for the manual reversal (an AP bill: a posted
+    one cannot be changed through the API); once Sage shows it reversed (or gone), it bills
+    nothing any more: its members are released (and the group's Error Transaction resolved)
+    and this run bills them on their own. A change that leaves the group's payload as it is
+    changes nothing. Two queries when there are none; no Sage write."""
+    kind, data = run.kind, run.data
+    for group in groups:
+        member_changed = kind.model.objects.filter(
+            pk=OuterRef("document_id"), updated_at__gt=OuterRef("record__synced_at")
+        )
+        changed = am.SyncMember.objects.filter(
+            record_id=OuterRef("pk"), document_type=kind.document_type
+        ).filter(Exists(member_changed))
+        records = list(
+            am.SyncRecord.objects.filter(
+                connection=data.connection,
+                document_type=group.document_type,
+                role="",
+                state=SYNCED,
+                members__document_type=kind.document_type,
+            )
+            .exclude(record_no="")
+            .filter(Exists(changed))
+            .distinct()
+        )
+        if records:
+            _stopped_group_records_settle(run, group, records)
+
+
+def _stopped_group_records_settle(run: Run, group: DocumentType, records) -> None:
+    data = run.data
+    docs = group.ready(connection=data.connection).in_bulk([r.document_id for r in records])
+    data.cache.pop(("own_documents", group.member_type), None)  # read it as it is now
+    stale = []
+    for record in records:
+        doc = docs.get(record.document_id)
+        try:
+            function = doc and document_function(
+                data=data,
+                document_type=group.document_type,
+                doc=doc,
+                controlid=record.controlid,
+                version=record.version,
+            )
+        except ExportError:
+            function = None  # it would bill nothing now: what Sage bills is stale
+        if function is not None and payload_hash(function) == record.payload_hash:
+            am.SyncRecord.objects.filter(pk=record.pk).update(synced_at=timezone.now())
+        else:
+            stale.append(record)
+    data.cache.pop(("own_documents", group.member_type), None)
+    if not stale:
+        return
+    states = sage_states(group, data.client, [record.record_no for record in stale])
+    released, waiting = [], []
+    for record in stale:
+        sage = states.get(record.record_no)
+        if sage is None or sage.get("STATE") == REVERSED:
+            released.append(record)
+        else:
+            waiting.append(record.document_id)
+    if released:
+        am.SyncMember.objects.filter(record__in=released).delete()
+        failures_resolve(
+            kind=group, connection=data.connection, ids=[r.document_id for r in released]
+        )
+    for doc in group.model.objects.filter(pk__in=waiting):
+        failure_record(
+            kind=group, connection=data.connection, doc=doc, message=msg.AP_BILL_MANUAL_REVERSAL
+        )
+        run.summary.failed += 1

@@ -46,7 +46,11 @@ from intacct.client.inflight import InFlight
 from intacct.connections import models as m
 from intacct.connections.sage import client_for
 
-from .changes import changed_documents_send, removed_documents_export
+from .changes import (
+    changed_documents_send,
+    members_of_stopped_groups_export,
+    removed_documents_export,
+)
 from .documents import DOCUMENT_TYPES, DocumentType
 from .ledger import (
     PENDING,
@@ -173,6 +177,8 @@ def documents_export(
     run = Run(kind, data or run_data(connection, client), summary)
     done_through = 0  # the last document of the batches settled
     try:
+        if ids is None:  # first, so that a member released there is billed in this run
+            members_of_stopped_groups_export(run, _stopped_groups(kind, connection, run.data))
         with InFlight(
             client, limit=settings.INTACCT_REQUESTS_IN_FLIGHT, after_each=connections.close_all
         ) as sending:
@@ -190,6 +196,16 @@ def documents_export(
         summary.errors.append(str(error))
     summary.requests = client.requests_sent
     return summary
+
+
+def _stopped_groups(kind: DocumentType, connection, data: RunData) -> list[DocumentType]:
+    """The group types `kind`'s documents are members of that do not export now (their own
+    toggle is off): their standing Sage documents are no longer kept up to date."""
+    return [
+        group
+        for group in DOCUMENT_TYPES.values()
+        if group.member_type == kind.document_type and not _enabled(group, connection, data)
+    ]
 
 
 def _signed_out(kind: DocumentType, connection, docs, summary: ExportSummary, error) -> None:

@@ -12,7 +12,7 @@ from intacct.connections import services
 from intacct.export.documents import members
 from intacct.sandbox.engine.documents import REVERSAL, REVERSED
 from intacct.sandbox.models import SandboxRecord
-from intacct.sandbox.services import sandbox_payment_record
+from intacct.sandbox.services import sandbox_document_reverse, sandbox_payment_record
 from tests import factories as f
 
 from .test_export import make_load
@@ -213,3 +213,55 @@ def test_a_load_removed_from_a_paid_summary_invoice_stays_billed_there_only(conn
     assert times_billed("ARINVOICE", "Load", removed.number) == 1
     error = am.ErrorTransaction.objects.get(document_type="summary_invoice")
     assert error.message == msg.PAYMENTS_MUST_BE_REMOVED
+
+
+def test_a_paystub_changed_after_driver_settlement_export_was_turned_off_waits_then_goes_alone(
+    connection,
+):
+    """Settlement export off: a member's change no group export would carry. An unchanged
+    payload needs nothing; a real change asks for the settlement bill's manual reversal, and once
+    Sage shows it reversed the paystub is billed on its own, in the same run."""
+    services.connection_update_settings(
+        connection=connection, ap={"include_fuel": False, "export_driver_settlements": True}
+    )
+    person = driver(connection)
+    settlement = f.DriverSettlementFactory(
+        subsidiary=connection.subsidiary,
+        driver=person,
+        status="approved",
+        approved_at=timezone.now(),
+    )
+    stub = paystub(connection, person, driver_settlement=settlement)
+    assert export_all(connection)["driver_settlement"].created == 1
+    services.connection_update_settings(
+        connection=connection, ap={"export_driver_settlements": False}
+    )
+
+    idle = export.documents_export(connection=connection, document_type="paystub").requests
+    stub.save()  # saved in the TMS, nothing Sage bills changed
+    summary = export.documents_export(connection=connection, document_type="paystub")
+    assert (summary.created, summary.failed) == (0, 0)  # its payload was rebuilt (Sage's terms)
+    assert not am.ErrorTransaction.objects.exists()
+    # ... and found the same: the settlement's sync time moved, so the next run reads nothing.
+    assert export.documents_export(connection=connection, document_type="paystub").requests == idle
+
+    stub.lines.filter(kind="bonus").update(amount=Decimal("300.00"))
+    stub.save()
+    summary = export.documents_export(connection=connection, document_type="paystub")
+    assert (summary.created, summary.failed) == (0, 1)
+    error = am.ErrorTransaction.objects.get(status="failed")
+    assert (error.document_type, error.document_id) == ("driver_settlement", settlement.pk)
+    assert error.message == msg.AP_BILL_MANUAL_REVERSAL
+    assert sage_total("APBILL", "VENDORID", "V3001") == Decimal("1250.00")  # the old bill
+
+    bill = live("APBILL").get(key=settlement.number)
+    sandbox_document_reverse(document=bill)  # what the accountant does in Sage
+    summary = export.documents_export(connection=connection, document_type="paystub")
+    assert (summary.created, summary.failed) == (1, 0)
+    assert times_billed("APBILL", "Paystub", stub.number) == 1
+    # pay 1200 + bonus 300 - insurance 50 (fuel is off): the new amount, once.
+    assert sage_total("APBILL", "VENDORID", "V3001") == Decimal("1450.00")
+    error.refresh_from_db()
+    assert error.status == "resolved"
+    assert not am.SyncMember.objects.filter(document_type="paystub", document_id=stub.pk)
+    assert export.documents_export(connection=connection, document_type="paystub").requests == idle
