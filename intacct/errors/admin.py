@@ -10,13 +10,24 @@ Accounting in the menu, at the same URLs.
 import datetime as dt
 import functools
 import itertools
+from functools import cached_property
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
+from django.contrib.admin.views.main import (
+    ALL_VAR,
+    IS_FACETS_VAR,
+    IS_POPUP_VAR,
+    ORDER_VAR,
+    TO_FIELD_VAR,
+    ChangeList,
+)
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection as db
-from django.db.models import DateTimeField, F, Max, Min, Q, Subquery
+from django.db.models import Count, DateTimeField, F, Max, Min, Q, Subquery
+from django.db.models.constants import LOOKUP_SEP
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -67,6 +78,35 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
             self.lookup_choices = [row[0] for row in cursor.fetchall()]
 
 
+def _dates_only(cl) -> bool:
+    """Filtered only by dates (the hierarchy's own year, month or day, or "Date Created"): the
+    span's two ends are still two ordered index lookups."""
+    params = set(cl.params) - {ORDER_VAR, ALL_VAR, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
+    return not cl.query and all(name.split(LOOKUP_SEP)[0] == cl.date_hierarchy for name in params)
+
+
+class _CountAndSpan(Paginator):
+    """Filtered by more than dates: the rows' count and their first and last Date Created in
+    one pass over the rows the filters find (the date hierarchy needs the span; a second pass
+    cost as much as the count, 40 ms for a search at 100,000 rows)."""
+
+    span = None
+
+    @cached_property
+    def count(self) -> int:
+        field = "created_at"
+        # On PostgreSQL through an expression, or it walks the date index until a row passes
+        # the filter (the whole index for a rare search term).
+        value = F(field) + dt.timedelta(0) if db.vendor == "postgresql" else F(field)
+        found = self.object_list.order_by().aggregate(
+            n=Count("*"),
+            first=Min(value, output_field=DateTimeField()),
+            last=Max(value, output_field=DateTimeField()),
+        )
+        self.span = {"first": found["first"], "last": found["last"]}
+        return found["n"]
+
+
 class _PeriodsFound:
     """The change list as Django's date hierarchy reads it, except that the years, months or
     days having rows are found with one query of indexed lookups, one per candidate period,
@@ -74,15 +114,21 @@ class _PeriodsFound:
 
     def __init__(self, cl):
         self._cl = cl
-        self.queryset = _Periods(cl.queryset)
+        self.queryset = _Periods(
+            cl.queryset,
+            dates_only=_dates_only(cl),
+            span=getattr(cl.paginator, "span", None),
+        )
 
     def __getattr__(self, name):
         return getattr(self._cl, name)
 
 
 class _Periods:
-    def __init__(self, queryset):
+    def __init__(self, queryset, *, dates_only: bool = False, span: dict | None = None):
         self._queryset = queryset
+        self._dates_only = dates_only
+        self._counted = span  # found with the count (_CountAndSpan)
 
     def aggregate(self, *, first, last):
         """Django's `aggregate(first=Min(field), last=Max(field))`: on the whole table as two
@@ -93,7 +139,9 @@ class _Periods:
     @functools.cache  # noqa: B019 - one change list, one request
     def _span(self, field: str) -> dict:
         rows = self._queryset.order_by()
-        if rows.query.has_filters():
+        if self._counted is not None and field == "created_at":
+            return self._counted
+        if rows.query.has_filters() and not self._dates_only:
             # Filtered: both ends in one pass over the rows the filters find. On PostgreSQL
             # through an expression, or it walks the date index until a row passes the filter
             # (the whole index for a rare search term).
@@ -102,6 +150,18 @@ class _Periods:
                 first=Min(value, output_field=DateTimeField()),
                 last=Max(value, output_field=DateTimeField()),
             )
+        if rows.query.has_filters():
+            # Filtered by dates only: both ends as ordered lookups in the date index, in one
+            # query as the filtered aggregate is (80 ms over a year's rows at 100,000).
+            ends = {
+                "first": rows.order_by(field).values(field)[:1],
+                "last": rows.order_by(f"-{field}").values(field)[:1],
+            }
+            return (
+                self._queryset.model._default_manager.order_by()
+                .values(**{end: Subquery(query) for end, query in ends.items()})
+                .first()
+            ) or {"first": None, "last": None}
         return {
             "first": rows.order_by(field).values_list(field, flat=True).first(),
             "last": rows.order_by(f"-{field}").values_list(field, flat=True).first(),
@@ -146,6 +206,33 @@ class _Periods:
             for i, (a, b) in enumerate(periods)
             if found.get(f"p{i}") is not None and found[f"p{i}"] < b
         ]
+
+
+class _SameCount:
+    """The unfiltered list's "(N total)": the count its paginator has already read."""
+
+    def __init__(self, request):
+        self._request = request
+
+    def count(self) -> int:
+        return self._request.error_transactions_paginator.count
+
+
+class _ErrorChangeList(ChangeList):
+    """Django's change list, except that with no filter and no search the "(N total)" beside
+    the count is that count rather than a second COUNT(*) of the whole table."""
+
+    def get_results(self, request):
+        request.error_transactions_span_counted = (
+            self.queryset.query.has_filters() and not _dates_only(self)
+        )
+        if self.queryset.query.has_filters() or self.root_queryset.query.has_filters():
+            return super().get_results(request)
+        root, self.root_queryset = self.root_queryset, _SameCount(request)
+        try:
+            return super().get_results(request)
+        finally:
+            self.root_queryset = root
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -287,6 +374,17 @@ class ErrorTransactionAdmin(ReadOnlyAdmin):
     @admin.display(description="Date Created", ordering="created_at")
     def created_column(self, obj):
         return obj.created_at
+
+    def get_changelist(self, request, **kwargs):
+        return _ErrorChangeList
+
+    def get_paginator(self, request, queryset, per_page, *args, **kwargs):
+        if getattr(request, "error_transactions_span_counted", False):
+            paginator = _CountAndSpan(queryset, per_page, *args, **kwargs)
+        else:
+            paginator = super().get_paginator(request, queryset, per_page, *args, **kwargs)
+        request.error_transactions_paginator = paginator  # its count is the total (unfiltered)
+        return paginator
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

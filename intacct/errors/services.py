@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection as db
 from django.db import transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
@@ -109,30 +110,50 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
     if not counts:
         return []
     # The first references of each group (by reference) in one query; the first is its sample.
-    ranked = (
-        failed.filter(cause__in={cause for _, cause in counts})
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("cause"), F("subsidiary_id")],  # the index's order
-                order_by=[F("reference").asc(), F("pk").asc()],
-            )
-        )
-        .filter(rank__lte=REFERENCES_SHOWN)
-        .values_list(
-            "subsidiary_id",
-            "cause",
-            "reference",
-            "message",
-            "subsidiary__name",
-            "document_type",
-            "document_id",
-        )
+    columns = (
+        "subsidiary_id",
+        "cause",
+        "reference",
+        "message",
+        "subsidiary__name",
+        "document_type",
+        "document_id",
+        "pk",
     )
+    if (
+        db.features.supports_slicing_ordering_in_compound
+        and not queryset.query.has_filters()
+        and len(counts) <= UNION_GROUPS
+    ):
+        # PostgreSQL, the whole list: each group's first references are an ordered scan of the
+        # index on (status, cause, subsidiary, reference) that stops at REFERENCES_SHOWN,
+        # instead of numbering every open failure of those causes (36 ms at 20,000 open
+        # failures). Filtered, the window numbers only the rows found, and a group's scan
+        # could walk all its rows looking for ones that pass the filter.
+        parts = [
+            failed.filter(subsidiary_id=subsidiary_id, cause=cause)
+            .order_by("reference", "pk")
+            .values_list(*columns)[:REFERENCES_SHOWN]
+            for subsidiary_id, cause in counts
+        ]
+        ranked = parts[0].union(*parts[1:], all=True)
+    else:
+        ranked = (
+            failed.filter(cause__in={cause for _, cause in counts})
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("cause"), F("subsidiary_id")],  # the index's order
+                    order_by=[F("reference").asc(), F("pk").asc()],
+                )
+            )
+            .filter(rank__lte=REFERENCES_SHOWN)
+            .values_list(*columns)
+        )
     members: dict[tuple, list] = defaultdict(list)
-    for row in ranked:
+    for row in sorted(ranked, key=lambda row: (row[2], row[7])):  # by reference
         if (row[0], row[1]) in counts:  # a cause shared with another subsidiary's group
-            members[(row[0], row[1])].append(row)
+            members[(row[0], row[1])].append(row[:7])
     samples = {key: rows[0] for key, rows in members.items()}
     rules = {key: rule_for(sample[3]) for key, sample in samples.items()}
     wanted = defaultdict(set)
@@ -181,6 +202,7 @@ def error_transactions_group(*, queryset, minimum: int = 2) -> list[Group]:
 
 
 REFERENCES_SHOWN = 10  # per group; "…" says there are more
+UNION_GROUPS = 200  # up to this many groups, one ordered index scan each (PostgreSQL)
 FILL_CHUNK = 2_000
 
 
