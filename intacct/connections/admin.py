@@ -65,6 +65,24 @@ class ProfileManagerOnly:
         return self.has_module_permission(request)
 
 
+class ConnectionLogAdmin(ProfileManagerOnly, ModelAdmin):
+    """A log the integration writes per connection (payment import runs, notifications): read
+    in the admin, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="subsidiary", ordering="connection__subsidiary__code")
+    def subsidiary(self, row):
+        return row.connection.subsidiary.code
+
+
 class AccountMappingInline(ProfileManagerOnly, TabularInline):
     model = m.AccountMapping
     extra = 0

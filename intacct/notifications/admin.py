@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from intacct.connections.admin import ProfileManagerOnly
+from intacct.connections.admin import ConnectionLogAdmin
 from intacct.connections.crypto import CredentialDecryptError
 from intacct.connections.models import Connection
 
@@ -101,7 +101,7 @@ def _section(request, connection) -> dict:
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(ProfileManagerOnly, admin.ModelAdmin):
+class PaymentNotificationAdmin(ConnectionLogAdmin):
     """The notification log: read-only, one row per notification accepted."""
 
     list_display = [
@@ -128,19 +128,6 @@ class PaymentNotificationAdmin(ProfileManagerOnly, admin.ModelAdmin):
         "message",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="subsidiary", ordering="connection__subsidiary__code")
-    def subsidiary(self, notification):
-        return notification.connection.subsidiary.code
 
     @admin.display(description="payments (RECORDNO)")
     def keys(self, notification):

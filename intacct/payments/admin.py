@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from intacct.connections.admin import NOT_SYNCING, ProfileManagerOnly
+from intacct.connections.admin import NOT_SYNCING, ConnectionLogAdmin
 
 from .models import PaymentImportRun
 from .services import payments_import
@@ -58,7 +58,7 @@ class PaymentImportPages:
 
 
 @admin.register(PaymentImportRun)
-class PaymentImportRunAdmin(ProfileManagerOnly, admin.ModelAdmin):
+class PaymentImportRunAdmin(ConnectionLogAdmin):
     """The payment import log: read-only, one row per run."""
 
     list_display = [
@@ -102,19 +102,6 @@ class PaymentImportRunAdmin(ProfileManagerOnly, admin.ModelAdmin):
         "error",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="subsidiary", ordering="connection__subsidiary__code")
-    def subsidiary(self, run):
-        return run.connection.subsidiary.code
 
     @admin.display(description="window")
     def window(self, run):
