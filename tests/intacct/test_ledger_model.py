@@ -422,3 +422,65 @@ def test_a_paid_load_changed_afterwards_is_reported_not_silently_kept(connection
         books.every_payment_is_applied_once()
     finally:
         books.teardown()
+
+
+def _customer_invoices(sage_id: str) -> list[tuple[str, Decimal]]:
+    return sorted(
+        (r.key, Decimal(r.data["TOTALENTERED"]))
+        for r in standing("ARINVOICE")
+        if r.data.get("CUSTOMERID") == sage_id
+    )
+
+
+def _summary(connection, customer) -> am.SummaryInvoice:
+    return f.SummaryInvoiceFactory(
+        subsidiary=connection.subsidiary,
+        customer=customer,
+        status="issued",
+        issued_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_a_load_moved_from_one_summary_invoice_to_another_is_billed_once(connection):
+    """Found by bin/model-check: a load on summary invoice A, exported (A's invoice bills it),
+    taken off A, exported, put on a new summary invoice B, exported. B's invoice billed the load
+    while A's still did: the load billed twice."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.invoice_a_load(Decimal(1600), 0)
+        load = books.loads()[0]
+        first = _summary(connection, load.customer)
+        load.summary_invoice = first
+        load.save()
+        books.export()
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+
+        load.summary_invoice = None
+        load.save()
+        books.export()
+        # The summary invoice has no load left: its Sage invoice still bills the load, and the
+        # summary's Error Transaction says it has nothing to invoice.
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+
+        second = _summary(connection, load.customer)
+        load.summary_invoice = second
+        load.save()
+        books.export()
+        # The load stays billed once, by the first summary's invoice; the second summary says why
+        # it bills nothing.
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+        error = am.ErrorTransaction.objects.get(
+            status="failed", document_type="summary_invoice", document_id=second.pk
+        )
+        assert f"Load {load.number} is still billed inside another Sage document" in error.message
+        assert f"ARINVOICE {first.number}" in error.message
+        books.every_document_is_billed_at_most_once()
+
+        books.export()  # and stays so
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+        books.every_document_is_billed_at_most_once()
+    finally:
+        books.teardown()
