@@ -484,3 +484,49 @@ def test_a_load_moved_from_one_summary_invoice_to_another_is_billed_once(connect
         books.every_document_is_billed_at_most_once()
     finally:
         books.teardown()
+
+
+@pytest.mark.django_db
+def test_a_load_invoiced_on_its_own_then_put_on_a_summary_invoice_keeps_its_changes(connection):
+    """Found by bin/model-check: a load invoiced on its own (200.00), then put on an exported
+    summary invoice, then changed to 1050.00. The summary leaves it out (it is in Sage on its
+    own) and, being on a summary invoice, it was no longer exported on its own either: Sage
+    billed 200.00 for it while the TMS billed 1050.00, and no Error Transaction said so."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.invoice_a_load(Decimal(1800), 0)
+        grouped = books.loads()[0]
+        summary = _summary(connection, grouped.customer)
+        grouped.summary_invoice = summary
+        grouped.save()
+        books.invoice_a_load(Decimal(200), 0)
+        alone = books.loads()[1]
+        books.export()
+        assert _customer_invoices("C1001") == sorted(
+            [(summary.number, Decimal("1800.00")), (alone.number, Decimal("200.00"))]
+        )
+
+        alone.summary_invoice = summary  # left out of the summary: invoiced on its own
+        alone.save()
+        alone.lines.update(rate=Decimal(1050), amount=Decimal(1050))
+        alone.save()
+        grouped.lines.update(rate=Decimal(150), amount=Decimal(150))
+        grouped.save()
+        books.export()
+
+        assert not am.ErrorTransaction.objects.filter(status="failed").exists()
+        # Each invoice reversed and sent again (next version): the summary without the load, the
+        # load on its own at its new amount.
+        assert _customer_invoices("C1001") == [
+            (f"{alone.number}-2", Decimal("1050.00")),
+            (f"{summary.number}-2", Decimal("150.00")),
+        ]
+        books.every_document_is_billed_at_most_once()
+        books.after_an_export_sage_bills_what_the_tms_bills()
+
+        books.export()  # and stays so
+        assert sum(dict(_customer_invoices("C1001")).values()) == Decimal("1200.00")  # as the TMS
+    finally:
+        books.teardown()

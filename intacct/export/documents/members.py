@@ -206,3 +206,18 @@ def billed_in_a_group(connection, member_type: str) -> Exists:
             document_id=OuterRef("pk"),
         )
     )
+
+
+def in_sage_on_its_own(connection, member_type: str) -> Exists:
+    """Members in Sage on their own (their own ledger row synced, or sent and not settled): a
+    group leaves them out (rule 1), so their own document stays the one that bills them and
+    their changes go through it, even while they sit in a group."""
+    return Exists(
+        am.SyncRecord.objects.filter(
+            connection=connection,
+            document_type=member_type,
+            role="",
+            document_id=OuterRef("pk"),
+            state__in=IN_SAGE,
+        )
+    )
