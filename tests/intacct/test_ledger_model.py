@@ -530,3 +530,47 @@ def test_a_load_invoiced_on_its_own_then_put_on_a_summary_invoice_keeps_its_chan
         assert sum(dict(_customer_invoices("C1001")).values()) == Decimal("1200.00")  # as the TMS
     finally:
         books.teardown()
+
+
+@pytest.mark.django_db
+def test_a_trip_billed_on_its_own_then_put_in_a_settlement_keeps_its_changes(connection):
+    """As the load on a summary invoice above, for AP: a trip billed on its own (900.00), then
+    put in an approved carrier settlement that exports (left out of the settlement's bill: it is
+    in Sage on its own), then changed to 400.00. Its own bill carries the change: posted, so
+    it waits on the Error Transactions page for the manual reversal, instead of Sage keeping
+    900.00 without a word."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.upload_a_carrier_invoice(Decimal(900))
+        books.export()
+        books.upload_a_carrier_invoice(Decimal(300))  # not exported yet: the settlement bills it
+        alone, other = books.trips()
+        settlement = f.CarrierSettlementFactory(
+            subsidiary=connection.subsidiary,
+            carrier=books.carrier,
+            status="approved",
+            approved_at=timezone.now(),
+        )
+        for trip in (alone, other):
+            trip.carrier_settlement = settlement
+            trip.save()
+        books.toggle_carrier_settlement_export(True)
+        alone.lines.update(rate=Decimal(400), amount=Decimal(400))
+        alone.save()
+        books.export()
+
+        error = am.ErrorTransaction.objects.get(status="failed", document_type="trip")
+        assert (error.document_id, error.message) == (alone.pk, msg.AP_BILL_MANUAL_REVERSAL)
+        books.the_accountant_reverses_bills_waiting_for_it()
+        books.export()
+        assert not am.ErrorTransaction.objects.filter(status="failed").exists()
+        assert _carrier_bills() == [
+            (settlement.number, Decimal("300.00")),
+            (f"{alone.number}-2", Decimal("400.00")),
+        ]
+        books.every_document_is_billed_at_most_once()
+        books.after_an_export_sage_bills_what_the_tms_bills()
+    finally:
+        books.teardown()
