@@ -422,3 +422,155 @@ def test_a_paid_load_changed_afterwards_is_reported_not_silently_kept(connection
         books.every_payment_is_applied_once()
     finally:
         books.teardown()
+
+
+def _customer_invoices(sage_id: str) -> list[tuple[str, Decimal]]:
+    return sorted(
+        (r.key, Decimal(r.data["TOTALENTERED"]))
+        for r in standing("ARINVOICE")
+        if r.data.get("CUSTOMERID") == sage_id
+    )
+
+
+def _summary(connection, customer) -> am.SummaryInvoice:
+    return f.SummaryInvoiceFactory(
+        subsidiary=connection.subsidiary,
+        customer=customer,
+        status="issued",
+        issued_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_a_load_moved_from_one_summary_invoice_to_another_is_billed_once(connection):
+    """Found by bin/model-check: a load on summary invoice A, exported (A's invoice bills it),
+    taken off A, exported, put on a new summary invoice B, exported. B's invoice billed the load
+    while A's still did: the load billed twice."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.invoice_a_load(Decimal(1600), 0)
+        load = books.loads()[0]
+        first = _summary(connection, load.customer)
+        load.summary_invoice = first
+        load.save()
+        books.export()
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+
+        load.summary_invoice = None
+        load.save()
+        books.export()
+        # The summary invoice has no load left: its Sage invoice still bills the load, and the
+        # summary's Error Transaction says it has nothing to invoice.
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+
+        second = _summary(connection, load.customer)
+        load.summary_invoice = second
+        load.save()
+        books.export()
+        # The load stays billed once, by the first summary's invoice; the second summary says why
+        # it bills nothing.
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+        error = am.ErrorTransaction.objects.get(
+            status="failed", document_type="summary_invoice", document_id=second.pk
+        )
+        assert f"Load {load.number} is still billed inside another Sage document" in error.message
+        assert f"ARINVOICE {first.number}" in error.message
+        books.every_document_is_billed_at_most_once()
+
+        books.export()  # and stays so
+        assert _customer_invoices("C1001") == [(first.number, Decimal("1600.00"))]
+        books.every_document_is_billed_at_most_once()
+    finally:
+        books.teardown()
+
+
+@pytest.mark.django_db
+def test_a_load_invoiced_on_its_own_then_put_on_a_summary_invoice_keeps_its_changes(connection):
+    """Found by bin/model-check: a load invoiced on its own (200.00), then put on an exported
+    summary invoice, then changed to 1050.00. The summary leaves it out (it is in Sage on its
+    own) and, being on a summary invoice, it was no longer exported on its own either: Sage
+    billed 200.00 for it while the TMS billed 1050.00, and no Error Transaction said so."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.invoice_a_load(Decimal(1800), 0)
+        grouped = books.loads()[0]
+        summary = _summary(connection, grouped.customer)
+        grouped.summary_invoice = summary
+        grouped.save()
+        books.invoice_a_load(Decimal(200), 0)
+        alone = books.loads()[1]
+        books.export()
+        assert _customer_invoices("C1001") == sorted(
+            [(summary.number, Decimal("1800.00")), (alone.number, Decimal("200.00"))]
+        )
+
+        alone.summary_invoice = summary  # left out of the summary: invoiced on its own
+        alone.save()
+        alone.lines.update(rate=Decimal(1050), amount=Decimal(1050))
+        alone.save()
+        grouped.lines.update(rate=Decimal(150), amount=Decimal(150))
+        grouped.save()
+        books.export()
+
+        assert not am.ErrorTransaction.objects.filter(status="failed").exists()
+        # Each invoice reversed and sent again (next version): the summary without the load, the
+        # load on its own at its new amount.
+        assert _customer_invoices("C1001") == [
+            (f"{alone.number}-2", Decimal("1050.00")),
+            (f"{summary.number}-2", Decimal("150.00")),
+        ]
+        books.every_document_is_billed_at_most_once()
+        books.after_an_export_sage_bills_what_the_tms_bills()
+
+        books.export()  # and stays so
+        assert sum(dict(_customer_invoices("C1001")).values()) == Decimal("1200.00")  # as the TMS
+    finally:
+        books.teardown()
+
+
+@pytest.mark.django_db
+def test_a_trip_billed_on_its_own_then_put_in_a_settlement_keeps_its_changes(connection):
+    """As the load on a summary invoice above, for AP: a trip billed on its own (900.00), then
+    put in an approved carrier settlement that exports (left out of the settlement's bill: it is
+    in Sage on its own), then changed to 400.00. Its own bill carries the change: posted, so
+    it waits on the Error Transactions page for the manual reversal, instead of Sage keeping
+    900.00 without a word."""
+    Books.connection = connection
+    books = Books()
+    try:
+        books.parties()
+        books.upload_a_carrier_invoice(Decimal(900))
+        books.export()
+        books.upload_a_carrier_invoice(Decimal(300))  # not exported yet: the settlement bills it
+        alone, other = books.trips()
+        settlement = f.CarrierSettlementFactory(
+            subsidiary=connection.subsidiary,
+            carrier=books.carrier,
+            status="approved",
+            approved_at=timezone.now(),
+        )
+        for trip in (alone, other):
+            trip.carrier_settlement = settlement
+            trip.save()
+        books.toggle_carrier_settlement_export(True)
+        alone.lines.update(rate=Decimal(400), amount=Decimal(400))
+        alone.save()
+        books.export()
+
+        error = am.ErrorTransaction.objects.get(status="failed", document_type="trip")
+        assert (error.document_id, error.message) == (alone.pk, msg.AP_BILL_MANUAL_REVERSAL)
+        books.the_accountant_reverses_bills_waiting_for_it()
+        books.export()
+        assert not am.ErrorTransaction.objects.filter(status="failed").exists()
+        assert _carrier_bills() == [
+            (settlement.number, Decimal("300.00")),
+            (f"{alone.number}-2", Decimal("400.00")),
+        ]
+        books.every_document_is_billed_at_most_once()
+        books.after_an_export_sage_bills_what_the_tms_bills()
+    finally:
+        books.teardown()

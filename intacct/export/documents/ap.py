@@ -8,7 +8,7 @@ from intacct.connections import models as m
 from ..payloads import Draft, Line, fields_reader, local_day
 from ..resolution import RunData
 from .fields import carrier_fields, charge_line, driver_fields, trip_fields
-from .members import GROUPS, billed_in_a_group, members_split
+from .members import GROUPS, billed_in_a_group, in_sage_on_its_own, members_split
 
 C = m.Category
 
@@ -81,14 +81,20 @@ TRIP_RELATED = (
 
 def trips_ready(*, connection: m.Connection) -> QuerySet:
     """Trips whose carrier invoice is in or that are approved for payment, not inside an
-    approved carrier settlement when carrier settlements export as their own bill."""
+    approved carrier settlement when carrier settlements export as their own bill (unless
+    billed on their own before joining it)."""
     trips = am.Trip.objects.filter(
         Q(carrier_invoice_uploaded_at__isnull=False) | Q(approved_for_payment_at__isnull=False),
         subsidiary=connection.subsidiary,
     )
     ap = m.APSettings.objects.filter(connection=connection).first()
     if ap and ap.export_carrier_settlements:
-        trips = trips.exclude(carrier_settlement__status=am.CarrierSettlement.Status.APPROVED)
+        # Inside an approved settlement: billed by it, unless billed on its own before joining
+        # it (the settlement leaves it out, documents.members): its own bill carries its changes.
+        trips = trips.exclude(
+            Q(carrier_settlement__status=am.CarrierSettlement.Status.APPROVED)
+            & ~Q(in_sage_on_its_own(connection, "trip"))
+        )
     trips = trips.exclude(billed_in_a_group(connection, "trip"))
     external = am.ExternalAccountingId.objects.filter(subsidiary=connection.subsidiary)
     return trips.select_related(*TRIP_RELATED).prefetch_related(

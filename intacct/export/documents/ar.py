@@ -1,6 +1,6 @@
 """AR documents: loads, summary invoices, e-checks, carrier statements, intercompany."""
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from accounting import models as am
 from intacct.connections import models as m
@@ -8,7 +8,7 @@ from intacct.connections import models as m
 from ..payloads import Draft, Line, fields_reader, local_day
 from ..resolution import RunData
 from .fields import carrier_fields, charge_line, load_fields, trip_fields
-from .members import IN_SAGE, billed_in_a_group, members_split
+from .members import billed_in_a_group, in_sage_on_its_own, members_split
 
 C = m.Category
 READY_STATUSES = (am.BillingStatus.INVOICED, am.BillingStatus.FINANCED)
@@ -65,23 +65,17 @@ def _loads_prefetch(connection, queryset: QuerySet) -> QuerySet:
 
 def loads_ready(*, connection: m.Connection) -> QuerySet:
     """Invoiced or financed loads the subsidiary invoices, not on a summary invoice (nor still
-    billed on one it left); and completed (paid) ones already invoiced on their own, so that a
+    billed on one it left) unless invoiced on their own before joining it; and completed (paid) ones already invoiced on their own, so that a
     change after payment reaches the Error Transactions page ("Payments must be removed ...")
     instead of leaving Sage billing the old amount without a word."""
-    invoiced = Exists(
-        am.SyncRecord.objects.filter(
-            connection=connection,
-            document_type="load",
-            role="",
-            document_id=OuterRef("pk"),
-            state__in=IN_SAGE,
-        )
-    )
+    invoiced = in_sage_on_its_own(connection, "load")
     loads = am.Load.objects.filter(
         Q(billing_status__in=READY_STATUSES)
         | Q(invoiced, billing_status=am.BillingStatus.COMPLETED),
+        # On a summary invoice: billed by it, unless already invoiced on its own (the summary
+        # leaves it out, documents.members), when its own invoice carries its changes.
+        Q(summary_invoice=None) | Q(invoiced),
         invoice_as_subsidiary=connection.subsidiary,
-        summary_invoice=None,
     ).exclude(billed_in_a_group(connection, "load"))
     return _loads_prefetch(connection, loads)
 

@@ -9,7 +9,9 @@ The rule (README "One charge, one Sage document"):
    AP bill that is posted needs a manual reversal in Sage.
 2. A member billed inside a group's Sage document is not billed on its own while that version of
    the group stands, even after it leaves the group: it is billed alone once the group's Sage
-   document no longer carries it (the group's next version).
+   document no longer carries it (the group's next version). Nor is it billed inside another
+   group it joined meanwhile: left out of that one, with a note, until the first no longer
+   bills it.
 """
 
 import datetime as dt
@@ -34,6 +36,13 @@ LEFT_OUT_PENDING = (
     "{member} {number} was sent to Sage on its own and its outcome is not settled yet: it is "
     "left out of this {group} until it is, so it is not billed twice."
 )
+IN_ANOTHER_GROUP = (
+    "{member} {number} is still billed inside another Sage document ({sage_object} "
+    "{reference}, the {group} it left): it is left out of this {group} until that document no "
+    "longer bills it (that {group} changed in Sage, or its document reversed there), so it is "
+    "not billed twice."
+)
+NOTHING_LEFT = "{group_number} has nothing left to bill that is not billed already. {notes}"
 ALL_LEFT_OUT = (
     "Every {member} on {group_number} is already in Sage on its own: this {group} has nothing "
     "left to bill. Remove them from it, or remove their own documents from Sage first."
@@ -68,11 +77,60 @@ def _own_documents(connection, document_type: str, ids=None) -> dict[int, dict]:
     return {row["document_id"]: row for row in rows.values(*fields)}
 
 
-def _split(own: dict, members, group: Group) -> tuple[list, list[str]]:
+def _in_groups(connection, member_type: str, ids=None) -> dict[int, list[dict]]:
+    """The members of `member_type` billed inside a group's standing Sage document, by id."""
+    rows = am.SyncMember.objects.filter(
+        record__connection=connection, record__state__in=IN_SAGE, document_type=member_type
+    )
+    if ids is not None:
+        rows = rows.filter(document_id__in=ids)
+    found: dict[int, list[dict]] = {}
+    fields = (
+        "document_id",
+        "record__document_type",
+        "record__document_id",
+        "record__sage_object",
+        "record__reference",
+    )
+    for row in rows.values(*fields):
+        found.setdefault(row["document_id"], []).append(row)
+    return found
+
+
+def _elsewhere(in_groups: dict, document_type: str, group_doc) -> dict[int, dict]:
+    """Of `in_groups`, the members billed inside another group's document than `group_doc`'s
+    (a member that left that group while its Sage document still bills it)."""
+    return {
+        member: other[0]
+        for member, rows in in_groups.items()
+        if (
+            other := [
+                r
+                for r in rows
+                if (r["record__document_type"], r["record__document_id"])
+                != (document_type, group_doc.pk)
+            ]
+        )
+    }
+
+
+def _split(own: dict, members, group: Group, elsewhere=None) -> tuple[list, list[str]]:
     billed, notes = [], []
+    elsewhere = elsewhere or {}
     for doc in members:
         row = own.get(doc.pk)
-        if row is None:
+        other = elsewhere.get(doc.pk)
+        if row is None and other is not None:
+            notes.append(
+                IN_ANOTHER_GROUP.format(
+                    member=group.member,
+                    number=doc.number,
+                    sage_object=other["record__sage_object"],
+                    reference=other["record__reference"],
+                    group=group.label,
+                )
+            )
+        elif row is None:
             billed.append(doc)
         elif row["state"] == am.SyncRecord.State.SYNCED:
             notes.append(
@@ -95,14 +153,21 @@ def _split(own: dict, members, group: Group) -> tuple[list, list[str]]:
 
 def members_split(data: RunData, document_type: str, group_doc, members) -> tuple[list, list[str]]:
     """(the members the group document bills, a note for each one left out because it is in
-    Sage on its own). The ledger is read once per run and member type, on first use (a group
+    Sage on its own or still inside another group's Sage document). The ledger is read once per run and member type, on first use (a group
     type runs after its members' type). Raises ExportError when none is left to bill."""
     group = GROUPS[document_type]
-    key = ("own_documents", group.member_type)
-    if key not in data.cache:
-        data.cache[key] = _own_documents(data.connection, group.member_type)
-    billed, notes = _split(data.cache[key], members, group)
+    own_key, groups_key = ("own_documents", group.member_type), ("in_groups", group.member_type)
+    if own_key not in data.cache:
+        data.cache[own_key] = _own_documents(data.connection, group.member_type)
+    if groups_key not in data.cache:
+        data.cache[groups_key] = _in_groups(data.connection, group.member_type)
+    elsewhere = _elsewhere(data.cache[groups_key], document_type, group_doc)
+    billed, notes = _split(data.cache[own_key], members, group, elsewhere)
     if notes and not billed:
+        if any(doc.pk in elsewhere for doc in members):
+            raise ExportError(
+                NOTHING_LEFT.format(group_number=group_doc.number, notes=" ".join(notes))
+            )
         raise ExportError(
             ALL_LEFT_OUT.format(
                 member=group.member.lower(), group_number=group_doc.number, group=group.label
@@ -122,7 +187,9 @@ def group_notes(*, document_type: str, group_doc, members) -> list[str]:
         return []
     members = list(members)
     own = _own_documents(connection, group.member_type, ids=[doc.pk for doc in members])
-    return _split(own, members, group)[1]
+    in_groups = _in_groups(connection, group.member_type, ids=[doc.pk for doc in members])
+    elsewhere = _elsewhere(in_groups, document_type, group_doc)
+    return _split(own, members, group, elsewhere)[1]
 
 
 def _day(moment: dt.datetime | None) -> str:
@@ -137,5 +204,20 @@ def billed_in_a_group(connection, member_type: str) -> Exists:
             record__state__in=IN_SAGE,
             document_type=member_type,
             document_id=OuterRef("pk"),
+        )
+    )
+
+
+def in_sage_on_its_own(connection, member_type: str) -> Exists:
+    """Members in Sage on their own (their own ledger row synced, or sent and not settled): a
+    group leaves them out (rule 1), so their own document stays the one that bills them and
+    their changes go through it, even while they sit in a group."""
+    return Exists(
+        am.SyncRecord.objects.filter(
+            connection=connection,
+            document_type=member_type,
+            role="",
+            document_id=OuterRef("pk"),
+            state__in=IN_SAGE,
         )
     )
