@@ -3,6 +3,7 @@ the database, the date hierarchy without a DISTINCT over every row, search by re
 and by words of the message; each page a constant number of queries."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection as db
@@ -185,3 +186,33 @@ def test_postgresql_has_a_trigram_index_on_the_message():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'error_message_trgm'")
         [(definition,)] = cursor.fetchall()
     assert "gin_trgm_ops" in definition and "upper(message)" in definition
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?status__exact=failed&o=6.-8", "?q=L0&created_at__year=2026&o=-7"],
+)
+def test_rows_are_the_html_django_draws(admin_client, query):
+    """The list draws its rows in one piece (`listing.result_list`); each is, cell for cell,
+    what Django's own `items_for_result` draws for it, links and their preserved filters
+    included, on a plain, a filtered and sorted, and a searched page."""
+    from django.contrib.admin.templatetags.admin_list import items_for_result
+
+    f.ErrorTransactionFactory(reference="L0<&>\"'", message='Bad <b>"term"</b> & more ' * 9)
+    f.ErrorTransactionFactory(transaction_type=" ", total=Decimal("1234567.5"))
+    f.ErrorTransactionFactory(status="resolved", resolution="marked_synced")
+    f.ErrorTransactionFactory(entity_type="Trip", transaction_type="Bill")
+    at(local(2026, 3, 1, 23, 59), reference="L0 late")
+
+    response = admin_client.get(LIST + query)
+
+    cl = response.context["cl"]
+    drawn = response.context["error_rows"]["results"]
+    assert len(drawn) == len(cl.result_list) >= 3
+    django = ["".join(items_for_result(cl, obj, None)) for obj in cl.result_list]
+    assert [row[0] for row in drawn] == django
+    html = response.content.decode()
+    assert all(f"<tr>{row}</tr>" in html for row in django)
