@@ -53,7 +53,7 @@ def changed_documents_send(run: Run, changed) -> list:
         if record.state == SYNCED and payload_hash(function) == record.payload_hash
     ]
     if unchanged:  # a change that does not touch the payload: nothing to send
-        am.SyncRecord.objects.filter(pk__in=unchanged).update(synced_at=timezone.now())
+        am.SyncRecord.objects.filter(pk__in=unchanged).update(synced_at=run.read_at)
         run.summary.unchanged += len(unchanged)
     changed = [item for item in changed if item[1].pk not in unchanged]
     changed = ledger_claim(run, changed, states=[SYNCED, PENDING])
@@ -62,7 +62,7 @@ def changed_documents_send(run: Run, changed) -> list:
     settled = [r.pk for _, r, f in changed if payload_hash(f) == r.payload_hash]
     if settled:
         am.SyncRecord.objects.filter(pk__in=settled).update(
-            state=SYNCED, synced_at=timezone.now(), claimed_by=""
+            state=SYNCED, synced_at=run.read_at, claimed_by=""
         )
         run.summary.unchanged += len(settled)
         changed = [item for item in changed if item[1].pk not in settled]
@@ -207,7 +207,7 @@ def _send_changes(run: Run, updates, reversals) -> None:
             )
         run.summary.failed += len(functions)
         return
-    now = timezone.now()
+    now = run.read_at  # the TMS as read, not as it may be by now
     for (doc, record, function, digest, sent), result in zip(functions, results, strict=True):
         if not result.ok and not isinstance(result.error(), errors.DuplicateControlIdError):
             refusal_record(run, doc, record, result.error(), sent, state=SYNCED)
@@ -342,6 +342,7 @@ def members_of_stopped_groups_export(run: Run, groups: list[DocumentType]) -> No
 
 def _stopped_group_records_settle(run: Run, group: DocumentType, records) -> None:
     data = run.data
+    read_at = timezone.now()
     docs = group.ready(connection=data.connection).in_bulk([r.document_id for r in records])
     data.cache.pop(("own_documents", group.member_type), None)  # read it as it is now
     stale = []
@@ -358,7 +359,7 @@ def _stopped_group_records_settle(run: Run, group: DocumentType, records) -> Non
         except ExportError:
             function = None  # it would bill nothing now: what Sage bills is stale
         if function is not None and payload_hash(function) == record.payload_hash:
-            am.SyncRecord.objects.filter(pk=record.pk).update(synced_at=timezone.now())
+            am.SyncRecord.objects.filter(pk=record.pk).update(synced_at=read_at)
         else:
             stale.append(record)
     data.cache.pop(("own_documents", group.member_type), None)

@@ -151,14 +151,14 @@ def ledger_claim(run: Run, items, *, states) -> list:
     return [item for item in items if item[1].pk in claimed]
 
 
-def ledger_mark_synced(kind: DocumentType, connection, synced, members=None) -> None:
+def ledger_mark_synced(kind: DocumentType, connection, synced, members=None, as_of=None) -> None:
     """Record RECORDNOs, payload hashes (and, for group documents, the members each bills,
     from `members`: document id -> member ids) and resolve open errors for the batch's
     successes (one transaction: one UPDATE sent with every row's values, then
-    `failures_resolve`)."""
+    `failures_resolve`). `as_of`: when the documents were read (synced_at; default now)."""
     if not synced:
         return
-    now = timezone.now()
+    now = as_of or timezone.now()
     records = []
     for _doc, record, record_no, function in synced:
         record.state, record.record_no, record.synced_at = SYNCED, record_no or "", now

@@ -1,10 +1,13 @@
 """What one export run carries: its summary, the data it read once, and how a document
 becomes the Sage function it sends (`document_function`, also used by previews)."""
 
+import datetime as dt
 import hashlib
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+
+from django.utils import timezone
 
 from intacct.client import functions as fn
 
@@ -90,6 +93,9 @@ class Run:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     reversed: list = field(default_factory=list)  # (doc, record) reversed in this batch
     members: dict = field(default_factory=dict)  # group document id -> the member ids it bills
+    # When the documents being built were read: what the ledger records as synced_at, so that
+    # a change the TMS makes after the read is sent by the next run.
+    read_at: dt.datetime = field(default_factory=timezone.now)
 
     def build(self, doc, record, term=None) -> fn.Function:
         members = []

@@ -30,6 +30,7 @@ unpaid posted invoice, and an Error Transaction otherwise (`removed_documents_ex
 
 import collections
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -127,18 +128,32 @@ def _enabled(kind: DocumentType, connection: m.Connection, data: RunData | None 
     return all(getattr(settings[group], toggle, False) for group, toggle in kind.toggles)
 
 
+# Request batches read by one query: reading costs a query's planning and Django's per-query
+# work (compiling the eligibility filter, each prefetch) besides each row's; at 4 batches of 50
+# it is 0.45 ms per document instead of 0.59 (loads) and 0.74 (trips) on PostgreSQL (README
+# "Performance").
+READ_BATCHES = 4
+
+
 def _batches(docs, batch_size: int, limit: int | None):
-    """The queryset in batches by primary key: one query (plus prefetches) per batch, never
-    the whole table in memory."""
+    """The queryset in batches of `batch_size` by primary key, each with the time it was read:
+    one query (plus prefetches) per READ_BATCHES batches, never the whole table in memory.
+
+    The read time is what the ledger records as synced_at: a change the TMS makes after a
+    document was read is newer than it, so the next run sends it, however long the batch
+    waited to be sent."""
     last, seen = 0, 0
+    read_size = batch_size * READ_BATCHES
     while limit is None or seen < limit:
-        size = batch_size if limit is None else min(batch_size, limit - seen)
-        batch = list(docs.filter(pk__gt=last)[:size])
-        if not batch:
+        size = read_size if limit is None else min(read_size, limit - seen)
+        read_at = timezone.now()
+        docs_read = list(docs.filter(pk__gt=last)[:size])
+        if not docs_read:
             return
-        yield batch
-        seen += len(batch)
-        last = batch[-1].pk
+        for start in range(0, len(docs_read), batch_size):
+            yield read_at, docs_read[start : start + batch_size]
+        seen += len(docs_read)
+        last = docs_read[-1].pk
 
 
 def documents_export(
@@ -298,6 +313,7 @@ class _Sent:
     already settled, and the Future of Sage's results (None: nothing was sent)."""
 
     docs: list
+    read_at: dt.datetime  # when the documents were read: what the ledger records as synced_at
     pending: list  # (doc, record, function), claimed and sent
     synced: list  # (doc, record, record_no, function): settled before or by the send
     future: Future | None
@@ -318,7 +334,8 @@ def _pipelined(run: Run, batches, sending: InFlight):
     window: collections.deque[_Sent] = collections.deque()
     depth = max(sending.limit, 1)
     try:
-        for docs in batches:
+        for read_at, docs in batches:
+            run.read_at = read_at
             sent = _export_batch(run, docs)
             if sent.pending:
                 while len(window) >= depth:  # settle the oldest before another goes out
@@ -379,7 +396,7 @@ def _export_batch(run: Run, docs) -> _Sent:
             pending.append((doc, record, function))
     if changed:
         pending += changed_documents_send(run, changed)
-    return _Sent(docs, pending, synced, None)
+    return _Sent(docs, run.read_at, pending, synced, None)
 
 
 def _settle(run: Run, sent: _Sent) -> list:
@@ -387,7 +404,7 @@ def _settle(run: Run, sent: _Sent) -> list:
     synced = sent.synced
     if sent.future is not None:
         _results_record(run, sent.pending, sent.future, synced)
-    ledger_mark_synced(run.kind, run.data.connection, synced, run.members)
+    ledger_mark_synced(run.kind, run.data.connection, synced, run.members, as_of=sent.read_at)
     run.summary.created += len(synced)
     return sent.docs
 

@@ -13,7 +13,13 @@ from intacct.errors import services as errors
 from intacct.sandbox.models import SandboxRecord
 from tests import factories as f
 
-from .conftest import Timeout, assert_exported_exactly_once, make_load, raise_from_callback
+from .conftest import (
+    Timeout,
+    assert_exported_exactly_once,
+    make_load,
+    raise_from_callback,
+    sage_document,
+)
 
 
 @pytest.fixture
@@ -171,3 +177,33 @@ def test_a_dead_runs_claim_lapses_within_the_lease(connection, settings):
     assert tasks.connection_export(connection.pk)["held"] == 0
     assert_exported_exactly_once(*loads)
     assert not am.SyncRecord.objects.exclude(state="synced").exists()
+
+
+def test_a_change_made_while_its_invoice_is_on_the_wire_reaches_sage_next_run(
+    connection, sage_gateway
+):
+    """The ledger records a document synced as of when it was read: a change the TMS makes
+    after the read (here while its invoice is on the wire) is newer, and the next run sends
+    it, instead of Sage keeping the old invoice because the answer came back later."""
+    load = make_load(connection, po_number="PO-1")
+    edits = []
+
+    @sage_gateway.before
+    def edit_while_on_the_wire(n, body):
+        if b"<create_invoice>" in body and not edits:
+            edits.append(n)
+            changed = am.Load.objects.get(pk=load.pk)
+            changed.po_number = "PO-2"
+            changed.save()
+
+    first = export.loads_export(connection=connection)
+
+    assert (first.created, len(edits)) == (1, 1)  # the change came while the create was sent
+    assert sage_document(load).data["DOCNUMBER"] == "PO-1"  # Sage has what was read
+
+    second = export.loads_export(connection=connection)
+
+    assert second.failed == 0 and second.updated + second.created == 1
+    assert sage_document(load).data["DOCNUMBER"] == "PO-2"
+    third = export.loads_export(connection=connection)
+    assert (third.created, third.updated, third.unchanged) == (0, 0, 0)
