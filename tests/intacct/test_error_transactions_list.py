@@ -146,6 +146,19 @@ def test_the_date_hierarchy_lists_the_periods_having_rows_without_a_distinct(adm
     assert "January 3</a>" not in html
 
 
+def test_the_date_hierarchy_within_a_date_filter_lists_only_the_days_it_keeps(admin_client):
+    at(local(2026, 11, 10, 10), reference="L1")  # in the month, before the filter's start
+    at(local(2026, 11, 21, 9), reference="L2")
+    at(local(2026, 11, 25, 18), reference="L3")
+
+    html, _ = get(
+        admin_client, "?created_at__year=2026&created_at__month=11&created_at__gte=2026-11-20"
+    )
+
+    assert "November 21</a>" in html and "November 25</a>" in html
+    assert "November 10</a>" not in html and "November 22</a>" not in html
+
+
 def test_the_date_hierarchy_costs_the_same_queries_for_a_month_and_for_years(admin_client):
     at(local(2026, 1, 2, 10))
     at(local(2026, 1, 20, 10))
