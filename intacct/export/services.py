@@ -135,9 +135,10 @@ def _enabled(kind: DocumentType, connection: m.Connection, data: RunData | None 
 READ_BATCHES = 4
 
 
-def _batches(docs, batch_size: int, limit: int | None):
-    """The queryset in batches of `batch_size` by primary key, each with the time it was read:
-    one query (plus prefetches) per READ_BATCHES batches, never the whole table in memory.
+def _batches(run: Run, docs, batch_size: int, limit: int | None):
+    """The queryset in batches of `batch_size` by primary key, each with the time it was read
+    and its ledger rows: one query (plus prefetches) and one `ledger_rows` per READ_BATCHES
+    batches, never the whole table in memory.
 
     The read time is what the ledger records as synced_at: a change the TMS makes after a
     document was read is newer than it, so the next run sends it, however long the batch
@@ -150,8 +151,9 @@ def _batches(docs, batch_size: int, limit: int | None):
         docs_read = list(docs.filter(pk__gt=last)[:size])
         if not docs_read:
             return
+        ledger = ledger_rows(run.kind, run.data.connection, docs_read)
         for start in range(0, len(docs_read), batch_size):
-            yield read_at, docs_read[start : start + batch_size]
+            yield read_at, docs_read[start : start + batch_size], ledger
         seen += len(docs_read)
         last = docs_read[-1].pk
 
@@ -197,7 +199,7 @@ def documents_export(
         with InFlight(
             client, limit=settings.INTACCT_REQUESTS_IN_FLIGHT, after_each=connections.close_all
         ) as sending:
-            for batch in _pipelined(run, _batches(docs, batch_size, limit), sending):
+            for batch in _pipelined(run, _batches(run, docs, batch_size, limit), sending):
                 done_through = batch[-1].pk
         if ids is None:
             removed_documents_export(run)
@@ -334,9 +336,9 @@ def _pipelined(run: Run, batches, sending: InFlight):
     window: collections.deque[_Sent] = collections.deque()
     depth = max(sending.limit, 1)
     try:
-        for read_at, docs in batches:
+        for read_at, docs, ledger in batches:
             run.read_at = read_at
-            sent = _export_batch(run, docs)
+            sent = _export_batch(run, docs, ledger)
             if sent.pending:
                 while len(window) >= depth:  # settle the oldest before another goes out
                     yield _settle(run, window.popleft())
@@ -359,11 +361,11 @@ def _pipelined(run: Run, batches, sending: InFlight):
         raise
 
 
-def _export_batch(run: Run, docs) -> _Sent:
-    """Read and build one batch and write its ledger rows (nothing claimed or sent yet)."""
+def _export_batch(run: Run, docs, ledger: dict) -> _Sent:
+    """Build one batch whose ledger rows (`ledger`, by document id) are written; nothing is
+    claimed or sent yet."""
     kind, data = run.kind, run.data
     connection, client = data.connection, data.client
-    ledger = ledger_rows(kind, connection, docs)
     pending = []  # (doc, record, function): to create
     changed = []  # (doc, record, function): synced, then changed in the TMS
     synced = []  # (doc, record, record_no, function)
