@@ -11,11 +11,26 @@ from intacct.connections.admin import NOT_SYNCING, ConnectionLogAdmin
 from .models import PaymentImportRun
 from .services import payments_import
 
-IMPORT_NOW_DONE = (
+IMPORT_DONE = (
     "Payments imported from Sage Intacct: {applied} applied, {closed} document(s) closed, "
     "{duplicates} already imported, {skipped} skipped, {unmatched} not ours."
 )
-IMPORT_NOW_FAILED = "The payment import failed: {error}"
+IMPORT_FAILED = "The payment import failed: {error}"
+
+
+def payment_run_message(run: PaymentImportRun, then: str = "") -> tuple[str, int]:
+    """What a page says of a payment import it ran, and at which level: its error, or what it
+    applied (and `then`, what the page does next)."""
+    if run.error:
+        return IMPORT_FAILED.format(error=run.error), messages.ERROR
+    done = IMPORT_DONE.format(
+        applied=run.applied,
+        closed=run.closed,
+        duplicates=run.duplicates,
+        skipped=run.skipped,
+        unmatched=run.unmatched,
+    )
+    return f"{done} {then}".strip(), messages.SUCCESS
 
 
 class PaymentImportPages:
@@ -38,22 +53,7 @@ class PaymentImportPages:
             self.message_user(request, NOT_SYNCING, messages.WARNING)
         else:
             run = payments_import(connection=connection, trigger=PaymentImportRun.Trigger.COMMAND)
-            if run.error:
-                self.message_user(
-                    request, IMPORT_NOW_FAILED.format(error=run.error), messages.ERROR
-                )
-            else:
-                self.message_user(
-                    request,
-                    IMPORT_NOW_DONE.format(
-                        applied=run.applied,
-                        closed=run.closed,
-                        duplicates=run.duplicates,
-                        skipped=run.skipped,
-                        unmatched=run.unmatched,
-                    ),
-                    messages.SUCCESS,
-                )
+            self.message_user(request, *payment_run_message(run))
         return redirect("admin:intacct_connection_change", pk)
 
 

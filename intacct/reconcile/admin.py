@@ -13,6 +13,7 @@ from intacct.connections.admin import NOT_SYNCING
 from intacct.connections.crypto import CredentialDecryptError
 from intacct.errors import drift
 from intacct.export import DOCUMENT_TYPES
+from intacct.payments.admin import IMPORT_FAILED, payment_run_message
 
 from .models import ReconcileFinding, ReconcileRun
 from .services import (
@@ -28,11 +29,7 @@ RECONCILED = "Reconcile with Sage: {verdict}."
 RECONCILE_FAILED = "Reconcile with Sage failed: {error}"
 LINK_DONE = "{label} is now linked to {document} in the ledger; the TMS will not send it again."
 LINK_FAILED = "Sage Intacct could not be read to check the document before linking it: {error}"
-IMPORT_DONE = (
-    "Payments imported from Sage Intacct: {applied} applied, {closed} document(s) closed, "
-    "{duplicates} already imported, {skipped} skipped. The report below is a new reconcile."
-)
-IMPORT_FAILED = "The payment import failed: {error}"
+THEN_RECONCILED = "The report below is a new reconcile."
 NO_RUN = "Nothing to act on: run Reconcile with Sage first."
 
 # What the page says of each kind, and what fixes it.
@@ -203,18 +200,7 @@ class ReconcilePages:
         except CredentialDecryptError as error:
             self.message_user(request, IMPORT_FAILED.format(error=error), messages.ERROR)
             return redirect("admin:intacct_reconcile", pk)
-        if imported.error:
-            self.message_user(request, IMPORT_FAILED.format(error=imported.error), messages.ERROR)
-        else:
-            self.message_user(
-                request,
-                IMPORT_DONE.format(
-                    applied=imported.applied,
-                    closed=imported.closed,
-                    duplicates=imported.duplicates,
-                    skipped=imported.skipped,
-                ),
-                messages.SUCCESS,
-            )
+        self.message_user(request, *payment_run_message(imported, then=THEN_RECONCILED))
+        if not imported.error:
             connection_reconcile(connection=connection, trigger=ReconcileRun.Trigger.PAGE)
         return redirect("admin:intacct_reconcile", pk)

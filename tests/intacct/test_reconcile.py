@@ -429,9 +429,16 @@ def test_the_report_page_groups_the_drift_and_links_each_document(admin_client, 
     assert "Reconcile with Sage" in text
     assert "Linked, but reversed in Sage: <strong>1</strong>" in text
 
-    admin_client.post(reverse("admin:intacct_reconcile_import_payments", args=[connection.pk]))
+    response = admin_client.post(
+        reverse("admin:intacct_reconcile_import_payments", args=[connection.pk]), follow=True
+    )
     load.refresh_from_db()
     assert load.billing_status == am.BillingStatus.COMPLETED
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "Payments imported from Sage Intacct: 1 applied, 1 document(s) closed, 0 already "
+        "imported, 0 skipped, 0 not ours. The report below is a new reconcile."
+    ]
     page = admin_client.get(url).content.decode()
     assert 'id="drift-paid"' not in page
 
