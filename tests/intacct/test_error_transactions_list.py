@@ -152,7 +152,8 @@ def test_the_date_hierarchy_within_a_date_filter_lists_only_the_days_it_keeps(ad
     at(local(2026, 11, 25, 18), reference="L3")
 
     html, _ = get(
-        admin_client, "?created_at__year=2026&created_at__month=11&created_at__gte=2026-11-20"
+        admin_client,
+        "?created_at__year=2026&created_at__month=11&created_at__gte=2026-11-20T00:00:00%2B00:00",
     )
 
     assert "November 21</a>" in html and "November 25</a>" in html
