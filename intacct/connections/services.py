@@ -14,6 +14,7 @@ from intacct.client import functions as fn
 from . import models as m
 from .sage import client_for, client_for_credentials
 from .schedules import schedules_ensure
+from .signals import connection_disconnected
 
 # What the wizard reads from Sage: key in Connection.sage_choices -> (object, id field, label field)
 CHOICE_QUERIES = {
@@ -458,8 +459,9 @@ def connection_copy_from_template(*, source: m.Connection, target: m.Connection)
 
 @transaction.atomic
 def connection_disconnect(*, connection: m.Connection) -> m.Connection:
-    """Stop syncing and delete the settings and mappings; Sage data and our export history
-    stay. The subsidiary can be connected again through the wizard."""
+    """Stop syncing and delete the settings, mappings and credentials (the notification
+    secret too: `connection_disconnected`); Sage data and our export history stay. The
+    subsidiary can be connected again through the wizard."""
     for model in (m.ARSettings, m.APSettings, m.AdvancedSettings):
         model.objects.filter(connection=connection).delete()
     connection.account_mappings.all().delete()
@@ -472,6 +474,7 @@ def connection_disconnect(*, connection: m.Connection) -> m.Connection:
     connection.session_encrypted = ""
     connection.sage_choices = {}
     connection.save()
+    connection_disconnected.send(sender=m.Connection, connection=connection)
     schedules_ensure()
     return connection
 

@@ -102,6 +102,13 @@ def notification_secret_rotate(*, connection: Connection) -> str:
     return secret
 
 
+def notification_secret_delete(*, connection: Connection, **kwargs) -> None:
+    """The connection was disconnected: its notification URL stops working (a reconnected
+    connection creates a new one on the Advanced step)."""
+    if NotificationEndpoint.objects.filter(connection=connection).delete()[0]:
+        logger.info("Payment notification secret of %s deleted", connection.subsidiary)
+
+
 def notification_path(*, connection: Connection, secret: str) -> str:
     return reverse("intacct_notifications:payments", args=[connection.pk, secret])
 

@@ -234,6 +234,17 @@ def test_the_secret_is_encrypted_at_rest_and_a_new_one_retires_the_old(connectio
     assert notify(connection, new, {"test": True}).status_code == 200
 
 
+def test_disconnecting_deletes_the_secret_and_the_url_stops_working(connection, secret):
+    from intacct.connections import services as connections
+
+    assert notify(connection, secret, {"test": True}).status_code == 200
+
+    connections.connection_disconnect(connection=connection)
+
+    assert not m.NotificationEndpoint.objects.filter(connection=connection).exists()
+    assert notify(connection, secret, {"test": True}).status_code == 404
+
+
 def test_an_oversized_body_is_refused_with_413_before_anything_is_stored(
     connection, secret, settings
 ):
