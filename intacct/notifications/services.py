@@ -271,15 +271,7 @@ def _finish(notification, status, run, error: str, names: dict) -> None:
     connection = notification.connection
     subsidiary = connection.subsidiary
     if status == PaymentNotification.Status.IMPORTED:
-        message = IMPORTED.format(
-            **names,
-            fetched=run.fetched,
-            applied=run.applied,
-            duplicates=run.duplicates,
-            skipped=run.skipped,
-            unmatched=run.unmatched,
-            closed=run.closed,
-        )
+        message = IMPORTED.format(**names, **run.counts())
         logger.info("Payment notification %s for %s: %s", notification.pk, subsidiary, message)
     elif status == PaymentNotification.Status.NOT_FOUND:
         message = NOT_FOUND.format(**names, company=connection.company_id)

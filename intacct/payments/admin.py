@@ -23,14 +23,7 @@ def payment_run_message(run: PaymentImportRun, then: str = "") -> tuple[str, int
     applied (and `then`, what the page does next)."""
     if run.error:
         return IMPORT_FAILED.format(error=run.error), messages.ERROR
-    done = IMPORT_DONE.format(
-        applied=run.applied,
-        closed=run.closed,
-        duplicates=run.duplicates,
-        skipped=run.skipped,
-        unmatched=run.unmatched,
-    )
-    return f"{done} {then}".strip(), messages.SUCCESS
+    return f"{IMPORT_DONE.format(**run.counts())} {then}".strip(), messages.SUCCESS
 
 
 class PaymentImportPages:

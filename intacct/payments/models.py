@@ -67,6 +67,11 @@ class PaymentImportRun(models.Model):
     def __str__(self):
         return f"Payment import {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
 
+    def counts(self) -> dict[str, int]:
+        """What the run did, by name, for the messages that report it."""
+        names = ("fetched", "applied", "duplicates", "skipped", "unmatched", "closed")
+        return {name: getattr(self, name) for name in names}
+
 
 class PaymentDetailStage(models.Model):
     """One Sage payment detail a run has read, held until the run applies them all at once.
