@@ -151,17 +151,16 @@ def ledger_claim(run: Run, items, *, states) -> list:
     return [item for item in items if item[1].pk in claimed]
 
 
-def ledger_mark_synced(kind: DocumentType, connection, synced, members=None, as_of=None) -> None:
+def ledger_mark_synced(kind: DocumentType, connection, synced, members, *, as_of) -> None:
     """Record RECORDNOs, payload hashes (and, for group documents, the members each bills,
     from `members`: document id -> member ids) and resolve open errors for the batch's
     successes (one transaction: one UPDATE sent with every row's values, then
-    `failures_resolve`). `as_of`: when the documents were read (synced_at; default now)."""
+    `failures_resolve`). `as_of`: when the documents were read, recorded as synced_at."""
     if not synced:
         return
-    now = as_of or timezone.now()
     records = []
     for _doc, record, record_no, function in synced:
-        record.state, record.record_no, record.synced_at = SYNCED, record_no or "", now
+        record.state, record.record_no, record.synced_at = SYNCED, record_no or "", as_of
         record.claimed_by = ""
         if function is not None:
             record.payload_hash = payload_hash(function)
@@ -171,7 +170,7 @@ def ledger_mark_synced(kind: DocumentType, connection, synced, members=None, as_
     # ledger work (benchmarks/, README "Performance").
     table = am.SyncRecord._meta.db_table
     column = {f.name: connection_db.ops.quote_name(f.column) for f in am.SyncRecord._meta.fields}
-    synced_at = connection_db.ops.adapt_datetimefield_value(now)
+    synced_at = connection_db.ops.adapt_datetimefield_value(as_of)
     # Only identifiers from the model's own metadata are formatted in; every value is a parameter.
     sql = (
         f"UPDATE {connection_db.ops.quote_name(table)} SET {column['record_no']} = %s, "  # noqa: S608
